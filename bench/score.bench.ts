@@ -1,0 +1,162 @@
+/**
+ * npm run bench:score -- --employers 1000000 [--months 36] [--shards 32] [--rebuild]
+ *
+ * Scores one month for N employers with M months of history: features,
+ * model, rules, levels, written back, exactly what `ews score` runs. Then,
+ * in the same process, times bare `model.predict` on ready tensors as the
+ * limit to compare with. Last line: one JSON object.
+ *
+ * The history is generated inside PostgreSQL (bench/history.ts) into a
+ * database `ews_bench_score` that is kept between runs and rebuilt only when
+ * its size differs or with --rebuild. Building 1,000,000 × 36 takes several
+ * minutes; it is not timed.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { loadConfig } from '../config/config.load.js';
+import { benchServer } from './server.js';
+import { ensureHistory, LAST_PERIOD } from './history.js';
+import { initTf } from '../models/backend.js';
+import { loadArtifact } from '../models/artifact.js';
+import { startInferencePool } from '../models/inference.pool.js';
+import { openDatabase } from '../services/db/database.js';
+import { migrate } from '../services/db/migrate.js';
+import { createLogger } from '../services/log.js';
+import { FEATURE_SPEC, FEATURE_STEPS, FEATURES_PER_STEP } from '../services/scoring/features.js';
+import { RiskRepository } from '../services/scoring/risk.repository.js';
+import { newStageClock, scorePeriod } from '../services/scoring/score.service.js';
+import { SeriesRepository } from '../services/scoring/series.repository.js';
+
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      employers: { type: 'string', default: '1000000' },
+      months: { type: 'string', default: '36' },
+      shards: { type: 'string' },
+      rebuild: { type: 'boolean', default: false },
+    },
+  });
+  const employers = wholeNumber('employers', values.employers, 1, 5_000_000);
+  const months = wholeNumber('months', values.months, 25, 60);
+  const config = loadConfig();
+  const shardCount = values.shards !== undefined ? wholeNumber('shards', values.shards, 1, 256) : Math.max(config.scoring.shards, Math.ceil(employers / 40_000));
+  const log = createLogger({ ...config, log: { ...config.log, level: 'warn' } });
+  const say = (s: string): void => void process.stderr.write(`${s}\n`);
+
+  const server = await benchServer(config);
+  const serverUrl = server.url;
+  const stopEmbedded = (): Promise<void> => server.stop();
+  const benchUrl = withDatabase(serverUrl, 'ews_bench_score');
+  const stopPool: (() => Promise<void>)[] = [];
+  try {
+    const t0build = performance.now();
+    if (await ensureHistory(serverUrl, 'ews_bench_score', employers, months, { rebuild: values.rebuild, say })) {
+      say(`built ${employers} employers × ${months} months in ${Math.round((performance.now() - t0build) / 1000)} s`);
+    }
+    const database = openDatabase(benchUrl, 4);
+    stopPool.push(() => database.close());
+    await migrate(database.pool); // a kept database may predate the latest migrations
+    const pool = await startInferencePool(resolve(config.scoring.modelDir), FEATURE_SPEC, { threads: config.scoring.modelThreads });
+    stopPool.push(() => pool.close());
+    const clock = newStageClock();
+    await database.pool.query('DELETE FROM employer_risk WHERE period = $1', [`${LAST_PERIOD}-01`]);
+
+    say(`scoring ${LAST_PERIOD} in ${shardCount} shards (model ${pool.version}, ${config.scoring.modelThreads} inference threads) …`);
+    const t0 = performance.now();
+    const result = await scorePeriod(
+      {
+        series: new SeriesRepository(database),
+        risks: new RiskRepository(database),
+        thresholds: config.scoring.thresholds,
+        cityBands: config.scoring.cityRisk,
+        model: { version: pool.version, predict: (x, n) => pool.predict(x, n) },
+        log,
+        clock,
+      },
+      LAST_PERIOD,
+      { shards: shardCount },
+    );
+    const scoreS = (performance.now() - t0) / 1000;
+    const peakRssMib = process.resourceUsage().maxRSS / 1024;
+    const written = await database.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM employer_risk WHERE period = $1', [`${LAST_PERIOD}-01`]);
+    if (written.rows[0]?.n !== result.employers) throw new Error(`scored ${result.employers} employers but ${written.rows[0]?.n} rows were written`);
+    await pool.close();
+    stopPool.pop();
+
+    // The limit: bare model.predict on ready tensors, in this process (one wasm thread).
+    const predictOnly = await barePredict(resolve(config.scoring.modelDir));
+
+    const n = result.employers;
+    const perS = (s: number): number => (s > 0 ? Math.round(n / s) : 0);
+    say('');
+    say(`stage          seconds   employers/s   (stages of the two lanes overlap; each is summed over shards)`);
+    for (const [stage, s] of Object.entries(clock) as [string, number][]) say(`${stage.padEnd(14)} ${s.toFixed(2).padStart(7)}   ${String(perS(s)).padStart(11)}`);
+    say(`${'whole stage'.padEnd(14)} ${scoreS.toFixed(2).padStart(7)}   ${String(perS(scoreS)).padStart(11)}`);
+    say(`bare model.predict on ready tensors: ${predictOnly} windows/s (1 wasm thread)`);
+    say(`levels: Ⅰ ${result.levels['1']}  Ⅱ ${result.levels['2']}  Ⅲ ${result.levels['3']}  Ⅳ ${result.levels['4']}; peak RSS ${Math.round(peakRssMib)} MiB`);
+    const out = {
+      employers: n,
+      score_s: round(scoreS, 2),
+      employers_per_s: perS(scoreS),
+      predict_only_per_s: predictOnly,
+      ratio_vs_predict: round(predictOnly / perS(scoreS), 2),
+      peak_rss_mib: Math.round(peakRssMib),
+    };
+    console.log(JSON.stringify(out));
+  } finally {
+    for (const stop of stopPool.reverse()) await stop();
+    await stopEmbedded();
+  }
+}
+
+/** Windows per second of bare model.predict on a ready [4096, steps, features] tensor, best of five. */
+async function barePredict(dir: string): Promise<number> {
+  await initTf();
+  const loaded = await loadArtifact(dir, FEATURE_SPEC);
+  const rows = 4096;
+  const data = new Float32Array(rows * FEATURE_STEPS * FEATURES_PER_STEP);
+  for (let i = 0; i < data.length; i++) data[i] = ((i * 2654435761) % 1000) / 1000;
+  const x = tf.tensor3d(data, [rows, FEATURE_STEPS, FEATURES_PER_STEP]);
+  let best = 0;
+  for (let round = 0; round < 6; round++) {
+    const t0 = performance.now();
+    let done = 0;
+    while (done < 16 * rows) {
+      const y = loaded.model.predict(x, { batchSize: rows }) as tf.Tensor;
+      await y.data();
+      y.dispose();
+      done += rows;
+    }
+    const perS = done / ((performance.now() - t0) / 1000);
+    if (round > 0) best = Math.max(best, perS); // the first round warms up
+  }
+  x.dispose();
+  loaded.model.dispose();
+  return Math.round(best);
+}
+
+function wholeNumber(name: string, value: string | undefined, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be a whole number from ${min} to ${max}, got "${value}"`);
+  return n;
+}
+
+function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+function round(n: number, digits: number): number {
+  return Math.round(n * 10 ** digits) / 10 ** digits;
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench:score: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

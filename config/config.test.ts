@@ -1,0 +1,99 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, ENV_OPTIONS, loadConfig, SPECIAL_ENV } from './config.load.js';
+
+const empty = mkdtempSync(join(tmpdir(), 'ews-cfg-'));
+
+describe('configuration', () => {
+  it('has defaults that work on a fresh machine', () => {
+    const c = loadConfig({ env: {}, cwd: empty });
+    expect(c.database.url).toBeUndefined();
+    expect(c).toMatchObject({ env: 'development', dataDir: './data', redis: { url: 'redis://127.0.0.1:6379', queuePrefix: 'ews' }, feeds: { sources: [] } });
+    expect(Object.isFrozen(c.feeds)).toBe(true);
+  });
+
+  it('lists every bad value at once, naming the variable', () => {
+    let err: unknown;
+    try {
+      loadConfig({ env: { DATABASE_URL: 'mysql://x', DB_POOL_SIZE: 'ten', LOG_FORMAT: 'xml', FEED_SOURCES: 'a=ftp://x,Bad Name=file:///srv' }, cwd: empty });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems).toEqual([
+      'DB_POOL_SIZE: must be a whole number, got "ten"',
+      'FEED_SOURCES: source name "Bad Name" must be lower-case letters, digits, - or _',
+      'DATABASE_URL (database.url): must be a postgres:// or postgresql:// URL',
+      'LOG_FORMAT (log.format): Invalid option: expected one of "json"|"pretty"|"auto"',
+      'FEED_SOURCES (feeds.sources.0.url): must be a file:// directory or an http(s):// base URL',
+      'FEED_SOURCES (feeds.sources.1.name): must be lower-case letters, digits, - or _, starting with a letter',
+    ]);
+  });
+
+  it('rejects bad recipients at start-up: an address that is not one, a city that is not Sichuan\'s, a city left without recipients', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ews-cfg-'));
+    writeFileSync(
+      join(dir, 'ews.config.json'),
+      JSON.stringify({
+        notify: {
+          cities: { '510100': [{ email: 'chengdu hr@example' }], '110000': [{ email: 'x@beijing.example' }] },
+          province: [{ email: 'office@province.example', levels: [1, 5] }],
+        },
+        alerts: { modelConfirmations: 4, modelConfirmWindow: 3 },
+      }),
+    );
+    let err: unknown;
+    try {
+      loadConfig({ env: { SMTP_URL: 'http://relay' }, cwd: dir });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems;
+    expect(problems).toContain('alerts.modelConfirmations: modelConfirmations cannot exceed modelConfirmWindow (a model-only alert could never open)');
+    expect(problems).toContain('notify.cities.510100.0.email: "chengdu hr@example" is not an e-mail address (expected name@domain.example)');
+    expect(problems).toContain('SMTP_URL (notify.smtpUrl): must be an smtp:// or smtps:// URL');
+    expect(problems.some((p) => p.startsWith('notify.province.0.levels.1: '))).toBe(true);
+
+    writeFileSync(join(dir, 'ews.config.json'), JSON.stringify({ notify: { cities: { '510100': [{ email: 'hr@chengdu.example' }], '110000': [{ email: 'x@beijing.example' }] } } }));
+    let second: unknown;
+    try {
+      loadConfig({ env: {}, cwd: dir });
+    } catch (e) {
+      second = e;
+    }
+    const cityProblems = (second as ConfigError).problems;
+    expect(cityProblems).toContain("notify.cities.110000: 110000 is not one of Sichuan's 21 cities and prefectures");
+    expect(cityProblems).toContain("notify.cities.510300: 自贡市 (510300) has no recipients: every city's department must hear about its alerts");
+    expect(cityProblems).toHaveLength(1 + 20);
+  });
+
+  it('reads sources with their tokens, and a config file under the environment', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ews-cfg-'));
+    writeFileSync(join(dir, 'ews.config.json'), JSON.stringify({ feeds: { httpTimeoutMs: 5000 }, redis: { queuePrefix: 'file' } }));
+    const c = loadConfig({
+      env: { FEED_SOURCES: 'exchange=https://x.example/employment/,file:///srv/feeds/', FEED_TOKEN_EXCHANGE: 'tok', QUEUE_PREFIX: 'env' },
+      cwd: dir,
+    });
+    expect(c.feeds.sources).toEqual([
+      { name: 'exchange', url: 'https://x.example/employment/', token: 'tok' },
+      { name: 'source-2', url: 'file:///srv/feeds/' },
+    ]);
+    expect(c.feeds.httpTimeoutMs).toBe(5000);
+    expect(c.redis.queuePrefix).toBe('env');
+  });
+
+  it('refuses a config file that is not JSON, or one that is missing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ews-cfg-'));
+    writeFileSync(join(dir, 'bad.json'), '{ nope');
+    expect(() => loadConfig({ env: { EWS_CONFIG: 'bad.json' }, cwd: dir })).toThrow(/bad\.json: not valid JSON/);
+    expect(() => loadConfig({ env: { EWS_CONFIG: 'none.json' }, cwd: dir })).toThrow(/EWS_CONFIG: file .*none\.json does not exist/);
+  });
+
+  it('is documented: the README names every variable', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    for (const name of [...ENV_OPTIONS.map((o) => o.env), ...SPECIAL_ENV]) expect(readme, name).toContain(`\`${name}\``);
+  });
+});

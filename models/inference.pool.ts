@@ -1,0 +1,113 @@
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { ModelArtifactError } from './artifact.contract.js';
+import type { ArtifactMetadata, FeatureSpec } from './artifact.contract.js';
+import type { BackendPreference } from './backend.js';
+import type { InferenceRequest, InferenceResult, InferenceWorkerData, InferenceWorkerInfo } from './inference.protocol.js';
+import { startWorkerPool } from './worker-pool.js';
+import type { SerializedError } from './worker-pool.js';
+
+/**
+ * Model inference off the main event loop: `threads` worker threads, each
+ * with its own tfjs engine and the model loaded once. A call's rows are cut
+ * into chunks, spread over the workers and put back in order. tfjs is never
+ * loaded in the calling thread.
+ */
+
+export interface InferencePool {
+  /** Calibrated probabilities for n windows laid out as [n, steps, features]. */
+  predict(x: Float32Array, n: number): Promise<Float32Array>;
+  /** The tfjs backend the workers run on. */
+  readonly backend: string;
+  /** The artifact's name (its directory), recorded with every score. */
+  readonly version: string;
+  readonly metadata: ArtifactMetadata;
+  readonly threads: number;
+  /** Finishes in-flight calls, then stops the workers. */
+  close(): Promise<void>;
+}
+
+export interface InferencePoolOptions {
+  /** Default 2 (one per core here; wasm is single-threaded per engine in Node). */
+  threads?: number;
+  /** Backend for the workers; default: tfjs-node if installed, else wasm. */
+  prefer?: BackendPreference;
+}
+
+/** Rows per message: big enough to amortise a message, small enough to balance the workers. */
+const CHUNK_ROWS = 8192;
+
+const WORKER_SCRIPT = new URL('./inference.worker.mjs', import.meta.url);
+
+function revive(error: SerializedError): Error {
+  switch (error.name) {
+    case 'ModelArtifactError':
+      return new ModelArtifactError(error.message);
+    case 'RangeError':
+      return new RangeError(error.message);
+    default: {
+      const revived = new Error(error.message);
+      revived.name = error.name;
+      return revived;
+    }
+  }
+}
+
+export async function startInferencePool(dir: string, expected: FeatureSpec, opts: InferencePoolOptions = {}): Promise<InferencePool> {
+  const threads = opts.threads ?? 2;
+  const workerData: InferenceWorkerData = {
+    dir,
+    expected: { version: expected.version, steps: expected.steps, names: [...expected.names] },
+    ...(opts.prefer === undefined ? {} : { prefer: opts.prefer }),
+  };
+  const { pool, info } = await startWorkerPool<InferenceWorkerInfo, InferenceRequest, InferenceResult>(
+    () => new Worker(WORKER_SCRIPT, { workerData }),
+    { threads, reviveError: revive },
+  );
+  const first = info[0];
+  if (!first) throw new Error('inference pool started no workers');
+  const rowSize = expected.steps * expected.names.length;
+  let closed = false;
+
+  return {
+    backend: first.backend,
+    version: path.basename(path.resolve(dir)),
+    metadata: first.metadata,
+    threads,
+    close: () => {
+      closed = true;
+      return pool.close();
+    },
+    async predict(x: Float32Array, n: number): Promise<Float32Array> {
+      if (closed) throw new Error('inference pool is closed');
+      if (!Number.isInteger(n) || n < 0) throw new RangeError(`n must be a non-negative integer, got ${n}`);
+      if (x.length !== n * rowSize) {
+        throw new RangeError(
+          `input has ${x.length} values, expected n × steps × features = ${n} × ${expected.steps} × ${expected.names.length} = ${n * rowSize}`,
+        );
+      }
+      const out = new Float32Array(n);
+      const chunkRows = Math.max(1, Math.min(CHUNK_ROWS, Math.ceil(n / Math.max(1, pool.live))));
+      let next = 0;
+      let failed = false;
+      // At most two chunks in flight per worker, so a huge call does not copy
+      // all its rows into messages at once.
+      const lane = async (): Promise<void> => {
+        while (!failed && next < n) {
+          const start = next;
+          const rows = Math.min(chunkRows, n - start);
+          next += rows;
+          const chunk = x.slice(start * rowSize, (start + rows) * rowSize);
+          try {
+            out.set(await pool.run({ x: chunk, n: rows }, [chunk.buffer]), start);
+          } catch (err) {
+            failed = true;
+            throw err;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.max(1, 2 * pool.live) }, lane));
+      return out;
+    },
+  };
+}

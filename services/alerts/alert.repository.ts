@@ -1,0 +1,97 @@
+import { sql } from 'kysely';
+import type { AlertStatus } from '../../sql/schema.js';
+import type { Database } from '../db/database.js';
+import { toState } from './alert.service.js';
+import { acknowledge, AlertTransitionError, DISPOSITIONS, resolveByOfficial, type Disposition, type Step } from './lifecycle.js';
+
+/** The officials' and operators' side of alerts: listing, one alert with its history, acknowledging and resolving. */
+
+export interface AlertFilter {
+  city?: string;
+  /** This level and more severe (1 = Ⅰ). */
+  maxLevel?: number;
+  status?: AlertStatus | 'active';
+  limit?: number;
+}
+
+export class AlertRepository {
+  constructor(private readonly database: Database) {}
+
+  async list(f: AlertFilter = {}) {
+    let q = this.database.db
+      .selectFrom('alert')
+      .select([
+        'alert_id', 'subject_type', 'subject', 'kind', 'city_code', 'name', 'status', 'level', 'peak_level', 'model_only',
+        'first_period', 'last_period', 'opened_at', 'acknowledged_by', 'resolved_by', 'disposition', 'reopen_count', 'updated_at',
+      ])
+      .orderBy('level')
+      .orderBy('updated_at', 'desc')
+      .orderBy('alert_id')
+      .limit(f.limit ?? 100);
+    if (f.city !== undefined) q = q.where('city_code', '=', f.city);
+    if (f.maxLevel !== undefined) q = q.where('level', '<=', f.maxLevel);
+    if (f.status === 'active') q = q.where('status', 'in', ['open', 'acknowledged']);
+    else if (f.status !== undefined) q = q.where('status', '=', f.status);
+    return q.execute();
+  }
+
+  async show(id: number) {
+    const alert = await this.database.db.selectFrom('alert').selectAll().where('alert_id', '=', id).executeTakeFirst();
+    if (!alert) return undefined;
+    const history = await this.database.db.selectFrom('alert_event').selectAll().where('alert_id', '=', id).orderBy('event_id').execute();
+    const notifications = await this.database.db
+      .selectFrom('notification')
+      .select(['notification_id', 'kind', 'status', 'created_at', 'sent_at', 'attempts'])
+      .where(sql<boolean>`${id}::bigint = ANY(alert_ids)`)
+      .orderBy('notification_id')
+      .execute();
+    return { alert, history, notifications };
+  }
+
+  async acknowledge(id: number, by: string, comment: string | null) {
+    return this.transition(id, by, comment, null, (state, now) => acknowledge(state, by, now, comment));
+  }
+
+  async resolve(id: number, by: string, disposition: string, comment: string | null) {
+    if (!(DISPOSITIONS as readonly string[]).includes(disposition)) {
+      throw new AlertTransitionError(`--disposition must be one of ${DISPOSITIONS.join(' / ')}, got "${disposition}"`);
+    }
+    return this.transition(id, by, comment, disposition, (state, now) => resolveByOfficial(state, by, now, disposition as Disposition, comment));
+  }
+
+  /** One official action: the row locked, the lifecycle applied, the row and its history written in one transaction. */
+  private async transition(id: number, by: string, comment: string | null, disposition: string | null, apply: (state: ReturnType<typeof toState>, now: Date) => Step) {
+    if (by.trim() === '' || by.length > 100 || /[\r\n]/.test(by)) throw new AlertTransitionError('--by must name who did it (1–100 characters, one line)');
+    return this.database.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('alert').selectAll().where('alert_id', '=', id).forUpdate().executeTakeFirst();
+      if (!row) throw new AlertTransitionError(`no alert ${id} (see \`ews alerts list\`)`);
+      const now = new Date();
+      const step = apply(toState(row), now);
+      const s = step.next;
+      await trx
+        .updateTable('alert')
+        .set({
+          status: s.status,
+          acknowledged_at: s.acknowledgedAt,
+          acknowledged_by: s.acknowledgedBy,
+          resolved_at: s.resolvedAt,
+          resolved_by: s.resolvedBy,
+          disposition: s.disposition,
+          comment: s.comment,
+          updated_at: now,
+        })
+        .where('alert_id', '=', id)
+        .execute();
+      for (const e of step.events) {
+        await trx
+          .insertInto('alert_event')
+          .values({
+            alert_id: id, run_id: null, period: null, action: e.action, from_status: e.fromStatus, to_status: e.toStatus,
+            from_level: e.fromLevel, to_level: e.toLevel, actor: by, disposition, comment, evidence: null,
+          })
+          .execute();
+      }
+      return { alertId: id, status: s.status, by, disposition: s.disposition };
+    });
+  }
+}

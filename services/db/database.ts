@@ -1,0 +1,59 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import Cursor from 'pg-cursor';
+import type { Tables } from '../../sql/schema.js';
+
+/** DATE stays a 'YYYY-MM-DD' string; int8 (ids, counts) becomes a number. */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === 1082) return (v: string) => v;
+    if (oid === 20) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format) as (v: string) => unknown;
+  }) as typeof pg.types.getTypeParser,
+};
+
+export interface Database {
+  readonly db: Kysely<Tables>;
+  /** The raw pool, for COPY streams and advisory locks held on one connection. */
+  readonly pool: pg.Pool;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export function openDatabase(url: string, poolSize = 10, onClose?: () => Promise<void>): Database {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, types, application_name: 'layoff-ews' });
+  // An idle client that loses its server (restart) emits here; without a
+  // listener it would crash the process. The next query reconnects.
+  pool.on('error', () => undefined);
+  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
+  let closed = false;
+  return {
+    db,
+    pool,
+    url,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+      if (onClose) await onClose();
+    },
+  };
+}
+
+/** The same server's URL with another database name. */
+export function withDatabaseName(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${encodeURIComponent(name)}`;
+  return u.toString();
+}
+
+/** The URL without its password, for logs and messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}

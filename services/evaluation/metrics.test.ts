@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateMethods, precisionRecall, type ReplayMonth, type TruthEvent } from './metrics.js';
+
+const PERIODS = ['2026-01', '2026-02', '2026-03', '2026-04', '2026-05', '2026-06', '2026-07', '2026-08', '2026-09', '2026-10'];
+const EMPLOYERS = ['A', 'B', 'C', 'D'];
+
+function layoff(uscc: string, period: string, sudden: boolean): TruthEvent {
+  return { type: 'layoff', uscc, period, end_period: period, statutory: true, sudden };
+}
+
+/** alerts: employer → months (indexes into PERIODS) with an alert; scores follow alerts. */
+function replay(alerts: Record<string, number[]>): ReplayMonth[] {
+  return PERIODS.map((period, t) => {
+    const alert = new Uint8Array(EMPLOYERS.map((u) => (alerts[u]?.includes(t) ? 1 : 0)));
+    return { period, uscc: EMPLOYERS, methods: { m: { alert, score: Float64Array.from(alert, (a) => a) } } };
+  });
+}
+
+describe('evaluateMethods', () => {
+  it('counts a warning 2 months ahead as caught with lead 2, a late one with lead 0, and a miss', () => {
+    const events = [layoff('A', '2026-06', false), layoff('B', '2026-07', true), layoff('C', '2026-08', false)];
+    // A warned from 2026-04 (index 3), B only in its layoff month (index 6), C never.
+    const [r] = evaluateMethods(replay({ A: [3, 4, 5], B: [6] }), events, ['m']);
+    expect(r).toMatchObject({ layoffs: 3, caught: 2, recall: 2 / 3, medianLeadMonths: 1, recallSudden: 1, recallPrecursor: 0.5 });
+    // Onsets: A at 2026-04 (true), B at 2026-07 (true).
+    expect(r).toMatchObject({ onsets: 2, trueOnsets: 2, precision: 1, falseAlertsPer1000: 0, transferAlerts: 0 });
+  });
+
+  it('an alert with no layoff ahead is false; on a transfer it is counted as such', () => {
+    const events: TruthEvent[] = [{ type: 'transfer', uscc: 'D', period: '2026-05', end_period: '2026-05', statutory: false, sudden: null }];
+    const [r] = evaluateMethods(replay({ C: [2], D: [4] }), events, ['m']);
+    expect(r).toMatchObject({ onsets: 2, trueOnsets: 0, precision: 0, transferAlerts: 1, recall: null });
+    // Judged months: 2026-02 … 2026-07 (the last 3 have no 3 months ahead), 4 employers each.
+    expect(r?.falseAlertsPer1000).toBeCloseTo((2 / 24) * 1000, 6);
+  });
+
+  it('a standing alert opens once: later months are not new onsets', () => {
+    const [r] = evaluateMethods(replay({ A: [1, 2, 3, 4, 5, 6] }), [layoff('A', '2026-05', false)], ['m']);
+    expect(r?.onsets).toBe(1);
+    expect(r?.medianLeadMonths).toBe(3);
+  });
+});
+
+describe('precisionRecall', () => {
+  it('is 1 for a perfect ranking and the base rate for a constant score', () => {
+    const perfect = [{ score: 0.9, label: 1 }, { score: 0.8, label: 1 }, { score: 0.1, label: 0 }, { score: 0.05, label: 0 }];
+    expect(precisionRecall(perfect).auc).toBeCloseTo(1, 9);
+    const flat = perfect.map((r) => ({ ...r, score: 0.5 }));
+    expect(precisionRecall(flat).auc).toBeCloseTo(0.5, 9);
+    expect(precisionRecall([{ score: 1, label: 0 }]).auc).toBeNull();
+  });
+
+  it('scores a worst ranking below a random one', () => {
+    const worst = [{ score: 0.9, label: 0 }, { score: 0.8, label: 0 }, { score: 0.2, label: 1 }, { score: 0.1, label: 1 }];
+    expect(precisionRecall(worst).auc).toBeCloseTo((0.5 * 1) / 3 + (0.5 * 2) / 4, 9);
+  });
+});

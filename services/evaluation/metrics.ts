@@ -1,0 +1,220 @@
+import { addMonths } from '../scoring/period.js';
+
+/**
+ * How well a warning method did against a generated province's ground
+ * truth, replayed month by month. Pure: the replay hands in what each
+ * method said each month, the truth hands in what happened.
+ *
+ * Definitions (kept in the report next to the table):
+ * - A layoff is a ground-truth `layoff` or `closure` that is statutory
+ *   (劳动合同法第四十一条 applied to its real size). A transfer is a
+ *   `transfer` event (staff moved to a new employer code).
+ * - An alert is an employer at level Ⅲ or above in a month; an alert onset
+ *   is such a month when the month before was not.
+ * - An onset is true when the employer has a layoff that starts within the
+ *   next 3 months or is under way (start − 3 … end + 1); otherwise it is a
+ *   false alert. Precision = true onsets / onsets; false alerts are counted
+ *   per 1,000 employers scored per month. Only months whose next 3 months
+ *   are in the data are judged.
+ * - A layoff is caught when any month from 3 before its start to its end
+ *   has an alert; lead = start − the first such month (0: in the month
+ *   itself). Recall = caught / layoffs, over layoffs starting once the
+ *   replay has 3 months behind it.
+ * - PR-AUC ranks employer-months by each method's score against "a layoff
+ *   starts within the next 3 months (this one included)", leaving out the
+ *   months of a layoff already under way (start + 1 … end + 1), which say
+ *   nothing about warning.
+ */
+
+export interface TruthEvent {
+  type: 'layoff' | 'closure' | 'transfer' | 'distress' | 'shock';
+  uscc: string;
+  /** 'YYYY-MM' */
+  period: string;
+  end_period: string | null;
+  statutory: boolean | null;
+  sudden: boolean | null;
+}
+
+/** What one method said about the employers scored in one month. */
+export interface MethodMonth {
+  /** Higher = more at risk; ranks employer-months for PR-AUC. */
+  score: Float64Array | Float32Array;
+  /** 1: an alert at Ⅲ or above. */
+  alert: Uint8Array;
+}
+
+export interface ReplayMonth {
+  /** 'YYYY-MM' */
+  period: string;
+  uscc: readonly string[];
+  methods: Readonly<Record<string, MethodMonth>>;
+}
+
+export interface MethodResult {
+  method: string;
+  precision: number | null;
+  recall: number | null;
+  prAuc: number | null;
+  medianLeadMonths: number | null;
+  falseAlertsPer1000: number;
+  recallSudden: number | null;
+  recallPrecursor: number | null;
+  transferAlerts: number;
+  onsets: number;
+  trueOnsets: number;
+  layoffs: number;
+  caught: number;
+  /** Points of the precision-recall curve, by descending score. */
+  curve: { recall: number; precision: number }[];
+}
+
+const HORIZON = 3;
+
+export function evaluateMethods(months: readonly ReplayMonth[], events: readonly TruthEvent[], methods: readonly string[]): MethodResult[] {
+  if (months.length < 2) throw new Error('the replay needs at least two months');
+  const periods = months.map((m) => m.period);
+  const lastData = periods[periods.length - 1] as string;
+  const judgedUntil = addMonths(lastData, -HORIZON);
+  const firstJudged = periods[1] as string; // month 0 only gives "the month before"
+
+  const layoffs = events.filter((e) => (e.type === 'layoff' || e.type === 'closure') && e.statutory === true);
+  const transfers = events.filter((e) => e.type === 'transfer');
+  const layoffsOf = group(layoffs);
+  const transfersOf = group(transfers);
+  const within = (list: readonly TruthEvent[] | undefined, period: string, before: number, after: number): boolean =>
+    list?.some((e) => period >= addMonths(e.period, -before) && period <= addMonths(e.end_period ?? e.period, after)) ?? false;
+
+  // Layoffs whose 3 months of run-up are all replayed.
+  const recallFrom = addMonths(firstJudged, HORIZON);
+  const judgedLayoffs = layoffs.filter((e) => e.period >= recallFrom && e.period <= lastData);
+
+  return methods.map((method) => {
+    let onsets = 0;
+    let trueOnsets = 0;
+    let transferAlerts = 0;
+    let employerMonths = 0;
+    const alertMonths = new Map<string, string[]>();
+    const ranked: { score: number; label: number }[] = [];
+
+    for (let t = 0; t < months.length; t++) {
+      const month = months[t] as ReplayMonth;
+      const said = month.methods[method];
+      if (!said) throw new Error(`method "${method}" missing in ${month.period}`);
+      for (let i = 0; i < month.uscc.length; i++) {
+        const uscc = month.uscc[i] as string;
+        if (said.alert[i] === 1) {
+          const list = alertMonths.get(uscc) ?? [];
+          list.push(month.period);
+          alertMonths.set(uscc, list);
+        }
+      }
+      if (t === 0 || month.period > judgedUntil) continue;
+      const before = new Set<string>();
+      const prev = months[t - 1] as ReplayMonth;
+      const prevSaid = prev.methods[method] as MethodMonth;
+      for (let i = 0; i < prev.uscc.length; i++) if (prevSaid.alert[i] === 1) before.add(prev.uscc[i] as string);
+      employerMonths += month.uscc.length;
+      for (let i = 0; i < month.uscc.length; i++) {
+        const uscc = month.uscc[i] as string;
+        const own = layoffsOf.get(uscc);
+        if (said.alert[i] === 1 && !before.has(uscc)) {
+          onsets++;
+          if (within(own, month.period, HORIZON, 1)) trueOnsets++;
+          else if (within(transfersOf.get(uscc), month.period, 1, 1)) transferAlerts++;
+        }
+        const underWay = own?.some((e) => month.period > e.period && month.period <= addMonths(e.end_period ?? e.period, 1)) ?? false;
+        if (underWay) continue;
+        const label = own?.some((e) => e.period >= month.period && e.period <= addMonths(month.period, HORIZON)) ?? false;
+        ranked.push({ score: said.score[i] as number, label: label ? 1 : 0 });
+      }
+    }
+
+    let caught = 0;
+    const leads: number[] = [];
+    const bySudden = { sudden: [0, 0], precursor: [0, 0] };
+    for (const e of judgedLayoffs) {
+      const alerts = alertMonths.get(e.uscc) ?? [];
+      const from = addMonths(e.period, -HORIZON);
+      const to = e.end_period ?? e.period;
+      const hit = alerts.filter((p) => p >= from && p <= to).sort();
+      const kind = e.sudden === true ? bySudden.sudden : bySudden.precursor;
+      kind[1] = (kind[1] as number) + 1;
+      if (hit.length === 0) continue;
+      caught++;
+      kind[0] = (kind[0] as number) + 1;
+      leads.push(Math.max(0, monthsBetween(hit[0] as string, e.period)));
+    }
+
+    const { auc, curve } = precisionRecall(ranked);
+    return {
+      method,
+      precision: onsets > 0 ? trueOnsets / onsets : null,
+      recall: judgedLayoffs.length > 0 ? caught / judgedLayoffs.length : null,
+      prAuc: auc,
+      medianLeadMonths: leads.length > 0 ? medianOf(leads) : null,
+      falseAlertsPer1000: employerMonths > 0 ? ((onsets - trueOnsets) / employerMonths) * 1000 : 0,
+      recallSudden: share(bySudden.sudden),
+      recallPrecursor: share(bySudden.precursor),
+      transferAlerts,
+      onsets,
+      trueOnsets,
+      layoffs: judgedLayoffs.length,
+      caught,
+      curve,
+    };
+  });
+}
+
+/** Average precision (the step-wise area under the PR curve) and the curve, thinned to ≤ 200 points. */
+export function precisionRecall(ranked: readonly { score: number; label: number }[]): { auc: number | null; curve: { recall: number; precision: number }[] } {
+  const positives = ranked.reduce((n, r) => n + r.label, 0);
+  if (positives === 0) return { auc: null, curve: [] };
+  const sorted = [...ranked].sort((a, b) => b.score - a.score);
+  let tp = 0;
+  let seen = 0;
+  let auc = 0;
+  let prevRecall = 0;
+  const points: { recall: number; precision: number }[] = [];
+  for (let k = 0; k < sorted.length; ) {
+    // Ties share one threshold.
+    const s = (sorted[k] as { score: number }).score;
+    while (k < sorted.length && (sorted[k] as { score: number }).score === s) {
+      tp += (sorted[k] as { label: number }).label;
+      seen++;
+      k++;
+    }
+    const recall = tp / positives;
+    const precision = tp / seen;
+    auc += (recall - prevRecall) * precision;
+    prevRecall = recall;
+    points.push({ recall, precision });
+  }
+  const step = Math.max(1, Math.ceil(points.length / 200));
+  const curve = points.filter((_, i) => i % step === 0 || i === points.length - 1);
+  return { auc, curve };
+}
+
+function group(events: readonly TruthEvent[]): Map<string, TruthEvent[]> {
+  const out = new Map<string, TruthEvent[]>();
+  for (const e of events) {
+    const list = out.get(e.uscc) ?? [];
+    list.push(e);
+    out.set(e.uscc, list);
+  }
+  return out;
+}
+
+function monthsBetween(from: string, to: string): number {
+  return (Number(to.slice(0, 4)) - Number(from.slice(0, 4))) * 12 + Number(to.slice(5, 7)) - Number(from.slice(5, 7));
+}
+
+function medianOf(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+function share([hit, all]: number[]): number | null {
+  return (all as number) > 0 ? (hit as number) / (all as number) : null;
+}

@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Config } from '../../config/config.schema.js';
+import { processRun, type ProcessResult } from '../alerts/alert.service.js';
+import type { Database } from '../db/database.js';
+import { BatchRepository } from '../feeds/batch.repository.js';
+import { ingestBatchWithRetry, pendingEntries, type BatchOutcome } from '../feeds/ingest.service.js';
+import type { ManifestEntry } from '../feeds/manifest.js';
+import { openSource, type FeedSource } from '../feeds/source.js';
+import type { Logger } from '../log.js';
+import { sendOutbox } from '../notify/deliver.js';
+import { RiskRepository } from '../scoring/risk.repository.js';
+import { scorePeriod, type ModelScorer } from '../scoring/score.service.js';
+import { SeriesRepository } from '../scoring/series.repository.js';
+
+/**
+ * The night, in order: poll every source and load its new batches, score
+ * the latest month (all cities, or for a catch-up the cities whose feeds
+ * were missing), raise the alerts, send the e-mails. The queue path runs
+ * these stages as jobs of a BullMQ flow (workers/nightly.processors.ts);
+ * `ews nightly` and the demo run the same functions inline.
+ */
+
+export interface NightDeps {
+  config: Config;
+  database: Database;
+  log: Logger;
+}
+
+/** The calendar date of an instant in the schedule's time zone: the night's identity. */
+export function nightDate(at: Date, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(at);
+  const get = (t: string): string => parts.find((p) => p.type === t)?.value ?? '';
+  return `${get('year')}-${get('month')}-${get('day')}`;
+}
+
+/** A catch-up's key: its date and the batches that triggered it, so the same late batches never trigger two. */
+export function catchUpKey(date: string, shas: readonly string[]): string {
+  return `catchup.${date}.${createHash('sha256').update([...shas].sort().join(',')).digest('hex').slice(0, 16)}`;
+}
+
+export function openFeedSource(config: Config, name: string, log?: Logger): FeedSource {
+  const found = config.feeds.sources.find((s) => s.name === name);
+  if (!found) throw new Error(`unknown source "${name}": configure it in FEED_SOURCES`);
+  return openSource(found, {
+    timeoutMs: config.feeds.httpTimeoutMs,
+    retries: config.feeds.httpRetries,
+    retryBaseMs: config.feeds.retryBaseMs,
+    spoolDir: `${config.dataDir}/spool`,
+    ...(log ? { onRetry: (what: string, err: unknown, attempt: number, delay: number) => log.warn({ source: name, what, attempt, delayMs: delay }, `retrying: ${(err as Error).message}`) } : {}),
+  });
+}
+
+/** Every configured source's batches not yet loaded (a source that cannot be read is reported, not fatal). */
+export async function pollAll(deps: NightDeps): Promise<{ pending: { source: string; entry: ManifestEntry }[]; unreadable: { source: string; reason: string }[] }> {
+  const batches = new BatchRepository(deps.database);
+  const pending: { source: string; entry: ManifestEntry }[] = [];
+  const unreadable: { source: string; reason: string }[] = [];
+  for (const s of deps.config.feeds.sources) {
+    try {
+      const found = await pendingEntries({ batches, log: deps.log }, openFeedSource(deps.config, s.name, deps.log));
+      pending.push(...found.pending.map((entry) => ({ source: s.name, entry })));
+    } catch (err) {
+      unreadable.push({ source: s.name, reason: (err as Error).message });
+      deps.log.warn({ source: s.name }, `source could not be polled: ${(err as Error).message}`);
+    }
+  }
+  return { pending, unreadable };
+}
+
+/** The latest month with loaded social-insurance data: what a night scores unless told otherwise. */
+export async function latestPeriod(database: Database): Promise<string | null> {
+  const r = await sql<{ p: string | null }>`SELECT to_char(max(period), 'YYYY-MM') AS p FROM batch WHERE feed = 'social_insurance' AND status = 'loaded'`.execute(database.db);
+  return r.rows[0]?.p ?? null;
+}
+
+/** Cities marked "data missing" in the latest scoring of a period: what a catch-up rescores. */
+export async function missingCities(database: Database, period: string): Promise<string[]> {
+  const rows = await database.db
+    .selectFrom('city_risk')
+    .select('city_code')
+    .where('period', '=', `${period}-01`)
+    .where('industry_section', '=', '*')
+    .where('data_missing', '=', true)
+    .orderBy('city_code')
+    .execute();
+  return rows.map((r) => r.city_code);
+}
+
+export interface InlineNight {
+  period: string | null;
+  ingested: BatchOutcome[];
+  unreadable: { source: string; reason: string }[];
+  runId: number | null;
+  employers: number;
+  levels: Record<'1' | '2' | '3' | '4', number>;
+  alerts: ProcessResult | null;
+  emails: { sent: number; failed: number; deferred: number };
+  dataMissing: string[];
+}
+
+/**
+ * `ews nightly` and the demo: the same stages inline. With no new period
+ * to score (nothing loaded yet) it stops after the poll and says so.
+ */
+export async function runNightInline(
+  deps: NightDeps,
+  model: ModelScorer | null,
+  options: { period?: string; modelNote?: string | null; onStage?: (stage: string) => void } = {},
+): Promise<InlineNight> {
+  const { config, database, log } = deps;
+  options.onStage?.('poll and ingest');
+  const { pending, unreadable } = await pollAll(deps);
+  const batches = new BatchRepository(database);
+  const ingested: BatchOutcome[] = [];
+  for (const p of pending) {
+    try {
+      ingested.push(
+        await ingestBatchWithRetry({ batches, log }, openFeedSource(config, p.source, log), p.entry, { attempts: config.feeds.ingestAttempts, baseMs: config.feeds.retryBaseMs }),
+      );
+    } catch (err) {
+      // One batch that cannot be read does not stop the night: it is scored with what there is.
+      unreadable.push({ source: p.source, reason: `${p.entry.file}: ${(err as Error).message}` });
+    }
+  }
+  const period = options.period ?? (await latestPeriod(database));
+  if (period === null) {
+    return { period, ingested, unreadable, runId: null, employers: 0, levels: { '1': 0, '2': 0, '3': 0, '4': 0 }, alerts: null, emails: { sent: 0, failed: 0, deferred: 0 }, dataMissing: [] };
+  }
+  options.onStage?.(`score ${period}`);
+  const scored = await scorePeriod(
+    { series: new SeriesRepository(database), risks: new RiskRepository(database), thresholds: config.scoring.thresholds, cityBands: config.scoring.cityRisk, model, log },
+    period,
+    { shards: config.scoring.shards, modelNote: options.modelNote ?? null },
+  );
+  options.onStage?.('alerts');
+  const alerts = await processRun({ database, alerts: config.alerts, notify: config.notify, log }, scored.runId);
+  options.onStage?.('e-mail');
+  const emails = await sendOutbox(database, config.notify, log);
+  const dataMissing = scored.cities.filter((c) => c.industrySection === '*' && c.dataMissing).map((c) => c.cityCode);
+  if (dataMissing.length > 0) log.warn({ period, cities: dataMissing }, 'scored with feeds missing for some cities: they are marked "data missing"');
+  return { period, ingested, unreadable, runId: scored.runId, employers: scored.employers, levels: scored.levels, alerts, emails, dataMissing };
+}

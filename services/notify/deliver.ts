@@ -1,0 +1,163 @@
+import { sql } from 'kysely';
+import type { Database } from '../db/database.js';
+import type { Logger } from '../log.js';
+import type { NotificationPayload } from './notification.types.js';
+import { renderEmail } from './render/index.js';
+import type { NotifyConfig } from '../../config/notify.schema.js';
+import { classifySendError, openTransport, type MailTransport } from './transport.js';
+
+/**
+ * Sends one notification from the outbox, exactly once as far as this side
+ * can make it:
+ *
+ * 1. claim: pending → sending (attempts + 1), committed before any byte goes
+ *    out. A row already `sending` is claimed again only after the lease
+ *    (longer than any SMTP exchange), so two workers never send it at once;
+ * 2. render from the payload frozen in the outbox and send, with the
+ *    notification's deterministic Message-ID;
+ * 3. record: sending → sent with the server's reply, or → failed (5xx:
+ *    permanent for this recipient, surfaced to ops), or back → pending
+ *    (4xx, connection trouble: retried with backoff).
+ *
+ * The one window left is between the relay's 250 to our DATA and the commit
+ * of step 3: a crash exactly there leaves the row `sending`, and after the
+ * lease it is sent again with the same Message-ID, which receiving systems
+ * use to drop the duplicate. No protocol closes that window short of the
+ * relay taking part in our transaction; every other crash or retry sends
+ * nothing twice and loses nothing.
+ */
+
+export interface DeliverDeps {
+  database: Database;
+  transport: MailTransport;
+  log: Logger;
+  /** A `sending` row older than this is presumed abandoned by a crashed sender. */
+  leaseMs: number;
+}
+
+export type DeliveryOutcome =
+  | { status: 'sent'; notificationId: number; response: string }
+  | { status: 'failed'; notificationId: number; reason: string }
+  | { status: 'skipped'; notificationId: number; reason: string };
+
+export class TransientDeliveryError extends Error {
+  override name = 'TransientDeliveryError';
+}
+
+export class PermanentDeliveryError extends Error {
+  override name = 'PermanentDeliveryError';
+}
+
+export async function deliverNotification(deps: DeliverDeps, notificationId: number): Promise<DeliveryOutcome> {
+  const { database, transport, log } = deps;
+  const claimed = await sql<{ recipient: string; message_id: string; payload: NotificationPayload; kind: string; attempts: number }>`
+    UPDATE notification
+       SET status = 'sending', attempts = attempts + 1, sending_at = now()
+     WHERE notification_id = ${notificationId}
+       AND (status = 'pending' OR (status = 'sending' AND sending_at < now() - make_interval(secs => ${deps.leaseMs / 1000})))
+     RETURNING recipient, message_id, payload, kind, attempts`.execute(database.db);
+  const row = claimed.rows[0];
+  if (!row) {
+    const now = await database.db.selectFrom('notification').select(['status']).where('notification_id', '=', notificationId).executeTakeFirst();
+    if (!now) throw new PermanentDeliveryError(`no notification ${notificationId}`);
+    if (now.status === 'sending') throw new TransientDeliveryError(`notification ${notificationId} is being sent by another worker`);
+    return { status: 'skipped', notificationId, reason: `already ${now.status}` };
+  }
+
+  let response: string;
+  try {
+    const email = renderEmail(row.payload);
+    response = await transport.send({
+      messageId: row.message_id,
+      to: row.recipient,
+      subject: email.subject,
+      html: email.html,
+      text: email.text,
+      attachments: email.attachments,
+      headers: { 'X-EWS-Notification': String(notificationId), 'X-EWS-Kind': row.kind, 'Auto-Submitted': 'auto-generated' },
+    });
+  } catch (err) {
+    const reason = describe(err);
+    if (classifySendError(err) === 'permanent') {
+      await database.db
+        .updateTable('notification')
+        .set({ status: 'failed', last_error: reason })
+        .where('notification_id', '=', notificationId)
+        .where('status', '=', 'sending')
+        .execute();
+      // The address stays in the outbox table for ops; the log gets the id and the code.
+      log.error({ notificationId, kind: row.kind, code: smtpCode(err) }, 'notification failed permanently');
+      return { status: 'failed', notificationId, reason };
+    }
+    await database.db
+      .updateTable('notification')
+      .set({ status: 'pending', last_error: reason })
+      .where('notification_id', '=', notificationId)
+      .where('status', '=', 'sending')
+      .execute();
+    log.warn({ notificationId, kind: row.kind, attempt: row.attempts, code: smtpCode(err) }, 'notification send failed, will retry');
+    throw new TransientDeliveryError(reason);
+  }
+  await database.db
+    .updateTable('notification')
+    .set({ status: 'sent', sent_at: new Date(), smtp_response: response.slice(0, 500), last_error: null })
+    .where('notification_id', '=', notificationId)
+    .execute();
+  log.debug({ notificationId, kind: row.kind, attempt: row.attempts }, 'notification sent');
+  return { status: 'sent', notificationId, response };
+}
+
+/** Everything waiting in the outbox (pending, or sending past its lease), oldest first. */
+export async function unsentNotifications(database: Database, leaseMs: number, limit = 10_000): Promise<number[]> {
+  const rows = await sql<{ notification_id: number }>`
+    SELECT notification_id FROM notification
+     WHERE status = 'pending' OR (status = 'sending' AND sending_at < now() - make_interval(secs => ${leaseMs / 1000}))
+     ORDER BY notification_id
+     LIMIT ${limit}`.execute(database.db);
+  return rows.rows.map((r) => Number(r.notification_id));
+}
+
+/**
+ * The inline path (`ews notify send`, the demo): every unsent notification,
+ * a few at a time; transient failures stay pending for the next pass.
+ */
+export async function deliverPending(deps: DeliverDeps, options: { concurrency?: number } = {}): Promise<{ sent: number; failed: number; deferred: number }> {
+  const ids = await unsentNotifications(deps.database, deps.leaseMs);
+  const totals = { sent: 0, failed: 0, deferred: 0 };
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < ids.length) {
+      const id = ids[next++] as number;
+      try {
+        const out = await deliverNotification(deps, id);
+        if (out.status === 'sent') totals.sent++;
+        else if (out.status === 'failed') totals.failed++;
+      } catch (err) {
+        if (err instanceof TransientDeliveryError) totals.deferred++;
+        else throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, lane));
+  return totals;
+}
+
+/** Opens the configured transport, sends everything waiting, closes it: the inline paths (`ews score`, `ews nightly`, `ews notify send`). */
+export async function sendOutbox(database: Database, notify: NotifyConfig, log: Logger): Promise<{ sent: number; failed: number; deferred: number }> {
+  const transport = openTransport(notify);
+  try {
+    return await deliverPending({ database, transport, log, leaseMs: notify.sendLeaseMs });
+  } finally {
+    transport.close();
+  }
+}
+
+function smtpCode(err: unknown): string | number | undefined {
+  const e = err as { responseCode?: number; code?: string };
+  return e.responseCode ?? e.code;
+}
+
+function describe(err: unknown): string {
+  const e = err as { responseCode?: number; code?: string; message?: string };
+  return `${e.responseCode !== undefined ? `SMTP ${e.responseCode}: ` : e.code !== undefined ? `${e.code}: ` : ''}${(e.message ?? String(err)).slice(0, 500)}`;
+}

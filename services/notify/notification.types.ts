@@ -1,0 +1,118 @@
+/**
+ * What a notification says, frozen when the alert changes that cause it are
+ * committed (the transactional outbox keeps this as JSON), so a retry
+ * renders exactly the same e-mail. Employer data only: no personal data.
+ */
+
+export type Level = 1 | 2 | 3 | 4;
+
+export type NotificationKind =
+  /** Ⅰ/Ⅱ alerts opened, escalated or reopened by a scoring run: sent at once. */
+  | 'immediate'
+  /** One per city per run: Ⅲ/Ⅳ changes, resolutions, missing feeds (and Ⅰ/Ⅱ for digest-only recipients). */
+  | 'digest'
+  /** Ⅰ/Ⅱ alerts still unacknowledged a day (or more) after they were sent. */
+  | 'reminder'
+  /** Ⅰ/Ⅱ alerts unacknowledged past the configured days: to the province office. */
+  | 'escalation'
+  /** The province office's daily summary of all 21 cities. */
+  | 'summary';
+
+/** Why the alert is in this e-mail. */
+export type AlertChange = 'new' | 'escalated' | 'reopened' | 'updated' | 'unacknowledged' | 'resolved';
+
+export interface MonthlySeries {
+  /** 'YYYY-MM', oldest first (up to 24). */
+  periods: string[];
+  /** Insured staff per month; null where the month is missing. */
+  insured: (number | null)[];
+  /** Separations per month; null where the month is missing. */
+  separated: (number | null)[];
+}
+
+export interface EmployerAlertView {
+  alertId: number;
+  kind: 'layoff' | 'unreported' | 'crosscheck';
+  uscc: string;
+  /** As reported; may contain anything (markup, CR/LF, 200+ characters): always escaped. */
+  name: string;
+  regionCode: string;
+  industryCode: string;
+  /** Insured staff (workforce) in the period. */
+  insured: number;
+  excessSeparations: number;
+  /** Model probability in [0, 1]; null when scored by rules only. */
+  probability: number | null;
+  /** Rule ids hit (e.g. law41, unreported). */
+  rules: string[];
+  /** One Chinese sentence per rule hit, with its numbers. */
+  ruleSummaries: string[];
+  level: Level;
+  previousLevel: Level | null;
+  change: AlertChange;
+  status: 'open' | 'acknowledged' | 'resolved';
+  /** For resolutions: the disposition and who resolved it ('system' when quiet months resolved it). */
+  disposition: string | null;
+  resolvedBy: string | null;
+  /** 'YYYY-MM' the alert was first opened. */
+  openedPeriod: string;
+  /** Days since first sent, for reminders and escalations. */
+  unacknowledgedDays: number | null;
+  /** The last 24 months, for Ⅰ/Ⅱ employers (drawn as a chart); null otherwise. */
+  series: MonthlySeries | null;
+}
+
+export interface CityAlertView {
+  alertId: number;
+  level: Level;
+  previousLevel: Level | null;
+  change: AlertChange;
+  expectedJobLosses: number;
+  observedLayoffs: number;
+  /** New UI claims against the same months of earlier years (1.3 = 30% more); null when unknown. */
+  uiClaimsRatio: number | null;
+  /** Surveyed urban unemployment rate, %; null when not reported. */
+  surveyedRate: number | null;
+  reasons: string[];
+}
+
+export interface CitySummaryRow {
+  cityCode: string;
+  cityName: string;
+  /** Open (or acknowledged) employer alerts by level. */
+  levels: Record<'1' | '2' | '3' | '4', number>;
+  unacknowledged: number;
+  newToday: number;
+  systemicLevel: Level | null;
+  dataMissing: boolean;
+}
+
+export interface NotificationPayload {
+  kind: NotificationKind;
+  /** The month scored, 'YYYY-MM'. */
+  period: string;
+  runId: number;
+  /** null for the province-wide summary. */
+  cityCode: string | null;
+  /** '成都市', or '四川省' for the summary. */
+  cityName: string;
+  recipient: { email: string; name: string | null };
+  employers: EmployerAlertView[];
+  city: CityAlertView | null;
+  /** Cities whose feeds are missing or late for the period (the e-mail says so). */
+  dataMissing: { cityCode: string; cityName: string; feeds: string[] }[];
+  /** Base URL of the console; an alert's page is `${consoleUrl}/alerts/${alertId}`. */
+  consoleUrl: string;
+  /** Province summary rows (kind 'summary' only). */
+  summary: CitySummaryRow[] | null;
+  /** Failed deliveries ops should know about (summary only). */
+  failedDeliveries: number;
+}
+
+export interface RenderedEmail {
+  subject: string;
+  html: string;
+  text: string;
+  /** Inline images referenced from the HTML as cid:<cid>. */
+  attachments: { filename: string; cid: string; contentType: 'image/png'; content: Buffer }[];
+}

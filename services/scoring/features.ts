@@ -1,0 +1,149 @@
+import { at, type SeriesBatch } from './series.js';
+import { monthOf } from './period.js';
+
+/**
+ * Model input from an employer's last 24 months: counts scaled by the
+ * employer's own size, its own baselines, seasonality, and who it is
+ * (industry, city group) — every value finite and roughly in [-1, 2].
+ * Missing months are explicit: the `si`/`hc` mask features are 0 and the
+ * month's other features 0, never a guess.
+ *
+ * FEATURE_VERSION names this exact list; a model trained on another
+ * version is refused at load.
+ */
+export const FEATURE_STEPS = 24;
+export const FEATURE_VERSION = 'v1';
+
+export const STEP_FEATURES = [
+  'si_present', 'log_size', 'hire_rate', 'sep_rate', 'sep_excess_ratio', 'transfer_share', 'arrears', 'wage_per_head_change',
+  'ui_claim_rate', 'ui_reported', 'hc_present', 'planned_layoff_rate', 'furlough_rate', 'jobs_lost_rate', 'net_change',
+  'migrant_share', 'month_sin', 'month_cos',
+] as const;
+
+export const STATIC_FEATURES = ['ind_manufacturing', 'ind_construction_trade', 'ind_primary_energy', 'ind_services', 'city_chengdu', 'city_plain', 'city_other'] as const;
+
+export const FEATURE_NAMES: readonly string[] = [...STEP_FEATURES, ...STATIC_FEATURES];
+export const FEATURES_PER_STEP = FEATURE_NAMES.length;
+
+export interface FeatureSpec {
+  readonly version: string;
+  readonly steps: number;
+  readonly names: readonly string[];
+}
+
+export const FEATURE_SPEC: FeatureSpec = { version: FEATURE_VERSION, steps: FEATURE_STEPS, names: FEATURE_NAMES };
+
+/** 成都平原经济区 cities besides Chengdu. */
+const PLAIN = new Set(['510600', '510700', '511400', '512000', '510900', '511100', '511800']);
+
+/**
+ * Features of employers `rows` (indexes into the batch) at the month
+ * `endMonth` (default: the batch's last), as a Float32Array [n, 24, F].
+ */
+export function buildFeatures(batch: SeriesBatch, rows: readonly number[], endMonth = batch.months - 1): Float32Array {
+  const F = FEATURES_PER_STEP;
+  const out = new Float32Array(rows.length * FEATURE_STEPS * F);
+  const start = endMonth - FEATURE_STEPS + 1;
+  rows.forEach((i, r) => {
+    const statics = staticFeatures(batch, i);
+    for (let s = 0; s < FEATURE_STEPS; s++) {
+      const m = start + s;
+      const o = (r * FEATURE_STEPS + s) * F;
+      const cal = monthOf(batch.periods[Math.max(0, m)] ?? batch.periods[0] ?? '2000-01');
+      out[o + 16] = Math.sin((2 * Math.PI * cal) / 12);
+      out[o + 17] = Math.cos((2 * Math.PI * cal) / 12);
+      for (let k = 0; k < statics.length; k++) out[o + STEP_FEATURES.length + k] = statics[k] as number;
+      if (m >= 0) stepFeatures(batch, i, m, out, o);
+    }
+  });
+  for (let k = 0; k < out.length; k++) if (!Number.isFinite(out[k])) out[k] = 0;
+  return out;
+}
+
+function stepFeatures(b: SeriesBatch, i: number, m: number, out: Float32Array, o: number): void {
+  const k = at(b, i, m);
+  if (b.si[k] === 1) {
+    const insured = b.insured[k] as number;
+    const hired = b.hired[k] as number;
+    const separated = b.separated[k] as number;
+    const workforce = Math.max(1, insured - hired + separated);
+    const caused = employerCaused(b, k);
+    const typical = medianCaused(b, i, m, 12);
+    const transfer = Math.max(0, b.separatedTransfer[k] as number);
+    const migrant = Math.max(0, b.separatedMigrant[k] as number);
+    const claims = b.uiClaims[k] as number;
+    out[o + 0] = 1;
+    out[o + 1] = Math.log1p(insured) / 10;
+    out[o + 2] = clip(hired / workforce, 0, 1);
+    out[o + 3] = clip(caused / workforce, 0, 1);
+    out[o + 4] = clip((caused - typical) / Math.max(typical, 1, 0.01 * workforce), -2, 20) / 10;
+    out[o + 5] = separated > 0 ? clip(transfer / separated, 0, 1) : 0;
+    out[o + 6] = clip((b.arrearsMonths[k] as number) / 6, 0, 2);
+    out[o + 7] = wageChange(b, i, m);
+    out[o + 8] = claims >= 0 ? clip(claims / workforce, 0, 1) : 0;
+    out[o + 9] = claims >= 0 ? 1 : 0;
+    out[o + 14] = clip((insured - (m > 0 && b.si[k - 1] === 1 ? (b.insured[k - 1] as number) : insured)) / workforce, -1, 1);
+    out[o + 15] = separated > 0 ? clip(migrant / separated, 0, 1) : 0;
+  }
+  if (b.hc[k] === 1) {
+    const begin = Math.max(1, b.jobsBegin[k] as number);
+    const furloughed = b.furloughed[k] as number;
+    out[o + 10] = 1;
+    out[o + 11] = clip((b.plannedLayoffs[k] as number) / begin, 0, 1);
+    out[o + 12] = furloughed >= 0 ? clip(furloughed / begin, 0, 1) : 0;
+    out[o + 13] = clip((b.jobsLost[k] as number) / begin, 0, 1);
+  }
+}
+
+/** Separations the employer caused: transfers and retirements are not job losses. */
+export function employerCaused(b: SeriesBatch, k: number): number {
+  return Math.max(0, (b.separated[k] as number) - Math.max(0, b.separatedTransfer[k] as number) - Math.max(0, b.separatedNatural[k] as number));
+}
+
+function medianCaused(b: SeriesBatch, i: number, m: number, span: number): number {
+  const values: number[] = [];
+  for (let j = Math.max(0, m - span); j < m; j++) {
+    const k = at(b, i, j);
+    if (b.si[k] === 1) values.push(employerCaused(b, k));
+  }
+  if (values.length === 0) return 0;
+  values.sort((x, y) => x - y);
+  return values[Math.floor(values.length / 2)] as number;
+}
+
+function wageChange(b: SeriesBatch, i: number, m: number): number {
+  const perHead = (j: number): number | undefined => {
+    const k = at(b, i, j);
+    const insured = b.insured[k] as number;
+    return b.si[k] === 1 && insured > 0 ? (b.wageBaseTotal[k] as number) / insured : undefined;
+  };
+  const now = perHead(m);
+  if (now === undefined) return 0;
+  const past: number[] = [];
+  for (let j = Math.max(0, m - 6); j < m; j++) {
+    const v = perHead(j);
+    if (v !== undefined) past.push(v);
+  }
+  if (past.length === 0) return 0;
+  past.sort((x, y) => x - y);
+  const median = past[Math.floor(past.length / 2)] as number;
+  return median > 0 ? clip(Math.log(now / median), -1, 1) : 0;
+}
+
+function staticFeatures(b: SeriesBatch, i: number): number[] {
+  const section = (b.industryCode[i] ?? '').charAt(0);
+  const city = b.cityCode[i] ?? '';
+  return [
+    section === 'C' ? 1 : 0,
+    section === 'E' || section === 'F' || section === 'H' ? 1 : 0,
+    section === 'A' || section === 'B' || section === 'D' ? 1 : 0,
+    'CEFHABD'.includes(section) && section !== '' ? 0 : 1,
+    city === '510100' ? 1 : 0,
+    PLAIN.has(city) ? 1 : 0,
+    city !== '510100' && !PLAIN.has(city) ? 1 : 0,
+  ];
+}
+
+function clip(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}

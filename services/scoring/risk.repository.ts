@@ -1,0 +1,212 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { sql } from 'kysely';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { Database } from '../db/database.js';
+import { CopyBytes, copyLine } from '../feeds/copy.text.js';
+
+/** Every query of the scoring stage's results: runs, employer risk, city risk. */
+
+export interface EmployerRiskRow {
+  bucket: number;
+  uscc: string;
+  name: string;
+  cityCode: string;
+  regionCode: string;
+  industryCode: string;
+  workforce: number;
+  level: number | null;
+  /** The level from the rules alone (null: none, or the level is the model's alone). */
+  ruleLevel: number | null;
+  probability: number | null;
+  jobsAtStake: number;
+  excessSeparations: number;
+  rules: readonly string[];
+  kinds: readonly string[];
+  explanation: unknown;
+}
+
+export interface CityRiskRow {
+  cityCode: string;
+  industrySection: string;
+  level: number | null;
+  dataMissing: boolean;
+  missingFeeds: readonly string[];
+  employers: number;
+  expectedJobLosses: number;
+  observedLayoffs: number;
+  observedJobLosses: number;
+  uiNewClaims: number | null;
+  uiClaimsRatio: number | null;
+  registeredUnemployed: number | null;
+  surveyedRate: number | null;
+  explanation: unknown;
+}
+
+const RISK_COLUMNS = [
+  'period', 'bucket', 'uscc', 'name', 'city_code', 'region_code', 'industry_code', 'workforce', 'level', 'probability',
+  'jobs_at_stake', 'excess_separations', 'rules', 'kinds', 'explanation', 'run_id', 'rule_level',
+];
+
+export class RiskRepository {
+  constructor(private readonly database: Database) {}
+
+  /** The run of a night (or catch-up) by its key: created once, the same id on every retry. */
+  async startNightRun(key: string, period: string, modelVersion: string | null, modelNote: string | null): Promise<{ runId: number; status: string; period: string }> {
+    const row = await sql<{ run_id: number; status: string; period: string }>`
+      INSERT INTO score_run (period, model_version, model_note, night_key)
+      VALUES (${`${period}-01`}::date, ${modelVersion}, ${modelNote}, ${key})
+      ON CONFLICT (night_key) DO UPDATE SET night_key = EXCLUDED.night_key
+      RETURNING run_id, status, to_char(period, 'YYYY-MM') AS period`.execute(this.database.db);
+    const r = row.rows[0] as { run_id: number; status: string; period: string };
+    return { runId: Number(r.run_id), status: r.status, period: r.period };
+  }
+
+  async startRun(period: string, modelVersion: string | null, modelNote: string | null): Promise<number> {
+    const row = await this.database.db
+      .insertInto('score_run')
+      .values({ period: `${period}-01`, model_version: modelVersion, model_note: modelNote })
+      .returning('run_id')
+      .executeTakeFirstOrThrow();
+    return row.run_id;
+  }
+
+  async finishRun(runId: number, status: 'done' | 'failed', employers: number, shards: number): Promise<void> {
+    await this.database.db.updateTable('score_run').set({ status, employers, shards, finished_at: new Date() }).where('run_id', '=', runId).execute();
+  }
+
+  /**
+   * Replaces one shard's rows for the period in one transaction: a rerun or
+   * a retried job leaves exactly one row per employer.
+   */
+  async writeShard(period: string, shard: { bucketFrom: number; bucketTo: number; city?: string }, runId: number, rows: readonly EmployerRiskRow[]): Promise<void> {
+    await sql`SELECT ews_ensure_month_partition('employer_risk', ${`${period}-01`}::date)`.execute(this.database.db);
+    const client = await this.database.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      await client.query(
+        `DELETE FROM employer_risk WHERE period = $1::date AND bucket BETWEEN $2 AND $3 AND ($4::char(6) IS NULL OR city_code = $4)`,
+        [`${period}-01`, shard.bucketFrom, shard.bucketTo, shard.city ?? null],
+      );
+      const day = `${period}-01`;
+      const out = new CopyBytes();
+      for (const r of rows) {
+        out.push(
+          copyLine([
+            day, r.bucket, r.uscc, r.name, r.cityCode, r.regionCode, r.industryCode, r.workforce, r.level, r.probability,
+            r.jobsAtStake, r.excessSeparations, pgArray(r.rules), pgArray(r.kinds), JSON.stringify(r.explanation), runId, r.ruleLevel,
+          ]),
+        );
+      }
+      await pipeline(Readable.from(out.take()), client.query(copyFrom(`COPY employer_risk (${RISK_COLUMNS.join(', ')}) FROM STDIN`)));
+      await client.query('COMMIT');
+    } catch (err) {
+      broken = true;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async writeCities(period: string, runId: number, rows: readonly CityRiskRow[]): Promise<void> {
+    await this.database.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('city_risk').where('period', '=', `${period}-01`).execute();
+      if (rows.length === 0) return;
+      await trx
+        .insertInto('city_risk')
+        .values(
+          rows.map((r) => ({
+            period: `${period}-01`,
+            city_code: r.cityCode,
+            industry_section: r.industrySection,
+            level: r.level,
+            data_missing: r.dataMissing,
+            missing_feeds: [...r.missingFeeds],
+            employers: r.employers,
+            expected_job_losses: r.expectedJobLosses,
+            observed_layoffs: r.observedLayoffs,
+            observed_job_losses: r.observedJobLosses,
+            ui_new_claims: r.uiNewClaims,
+            ui_claims_ratio: r.uiClaimsRatio,
+            registered_unemployed: r.registeredUnemployed,
+            surveyed_unemployment_rate: r.surveyedRate,
+            explanation: JSON.stringify(r.explanation),
+            run_id: runId,
+          })),
+        )
+        .execute();
+    });
+  }
+
+  /** Per city and per city × section: the employers' aggregate for the period. */
+  /** `layoffShare`: the share of a workforce a layoff typically takes (turns probability × workforce into jobs). */
+  async cityAggregates(period: string, layoffShare: number): Promise<{ city_code: string; section: string; employers: number; expected: number; layoffs: number; job_losses: number }[]> {
+    const r = await sql<{ city_code: string; section: string; employers: number; expected: number; layoffs: number; job_losses: number }>`
+      SELECT city_code, coalesce(left(industry_code, 1), '*') AS section, count(*)::int AS employers,
+             coalesce(sum(coalesce(probability, 0) * workforce), 0)::float8 * ${layoffShare} AS expected,
+             count(*) FILTER (WHERE 'layoff' = ANY(kinds))::int AS layoffs,
+             coalesce(sum(excess_separations) FILTER (WHERE 'layoff' = ANY(kinds)), 0)::int AS job_losses
+        FROM employer_risk WHERE period = ${`${period}-01`}::date
+       GROUP BY GROUPING SETS ((city_code), (city_code, left(industry_code, 1)))`.execute(this.database.db);
+    return r.rows;
+  }
+
+  /** Regional indicators of the period, and the same calendar month's new UI claims in earlier years. */
+  async regionalFacts(period: string): Promise<Map<string, { registered: number; claims: number; surveyed: number | null; earlierClaims: number[] }>> {
+    const r = await sql<{ city_code: string; period: string; registered_unemployed: number; ui_new_claims: number; surveyed: number | null }>`
+      SELECT city_code, to_char(period, 'YYYY-MM') AS period, registered_unemployed, ui_new_claims, surveyed_unemployment_rate::float8 AS surveyed
+        FROM regional
+       WHERE period <= ${`${period}-01`}::date AND extract(month FROM period) = ${Number(period.slice(5, 7))}`.execute(this.database.db);
+    const out = new Map<string, { registered: number; claims: number; surveyed: number | null; earlierClaims: number[] }>();
+    for (const row of r.rows) {
+      if (row.period !== period) continue;
+      out.set(row.city_code, { registered: row.registered_unemployed, claims: row.ui_new_claims, surveyed: row.surveyed, earlierClaims: [] });
+    }
+    for (const row of r.rows) if (row.period !== period) out.get(row.city_code)?.earlierClaims.push(row.ui_new_claims);
+    return out;
+  }
+
+  /** Which feeds arrived for the period, and each city's social-insurance rows this month and last. */
+  async feedCoverage(period: string, previous: string): Promise<{ loadedFeeds: Set<string>; siRows: Map<string, { now: number; before: number }> }> {
+    const feeds = await this.database.db
+      .selectFrom('batch')
+      .select('feed')
+      .distinct()
+      .where('period', '=', `${period}-01`)
+      .where('status', '=', 'loaded')
+      .execute();
+    const rows = await sql<{ city_code: string; now: number; before: number }>`
+      SELECT city_code, count(*) FILTER (WHERE period = ${`${period}-01`}::date)::int AS now,
+                        count(*) FILTER (WHERE period = ${`${previous}-01`}::date)::int AS before
+        FROM social_insurance WHERE period IN (${`${period}-01`}::date, ${`${previous}-01`}::date)
+       GROUP BY city_code`.execute(this.database.db);
+    return { loadedFeeds: new Set(feeds.map((f) => f.feed)), siRows: new Map(rows.rows.map((x) => [x.city_code, { now: x.now, before: x.before }])) };
+  }
+
+  async list(period: string, filter: { city?: string; maxLevel?: number; limit?: number }) {
+    let q = this.database.db
+      .selectFrom('employer_risk')
+      .select(['uscc', 'name', 'city_code', 'region_code', 'industry_code', 'workforce', 'level', 'probability', 'jobs_at_stake', 'excess_separations', 'rules', 'kinds', 'explanation'])
+      .where('period', '=', `${period}-01`)
+      .where('level', 'is not', null)
+      .orderBy('level')
+      .orderBy('jobs_at_stake', 'desc')
+      .limit(filter.limit ?? 100);
+    if (filter.city) q = q.where('city_code', '=', filter.city);
+    if (filter.maxLevel) q = q.where('level', '<=', filter.maxLevel);
+    return q.execute();
+  }
+
+  async cities(period: string, filter: { city?: string } = {}) {
+    let q = this.database.db.selectFrom('city_risk').selectAll().where('period', '=', `${period}-01`).orderBy('city_code').orderBy('industry_section');
+    if (filter.city) q = q.where('city_code', '=', filter.city);
+    return q.execute();
+  }
+}
+
+/** A text[] literal for COPY: {"a","b"}. */
+function pgArray(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
+}

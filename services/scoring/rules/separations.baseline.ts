@@ -1,0 +1,333 @@
+import type { Thresholds } from '../../../config/thresholds.schema.js';
+import type { ScoringContext } from '../series.js';
+import type { EmployerView } from './employer.view.js';
+import { calendarMonth, median } from './employer.view.js';
+import { statutoryLine } from './statutory.line.js';
+import type { TransferMatch } from './transfer.match.js';
+import { matchTransfer } from './transfer.match.js';
+
+/**
+ * Expected separations: what the employer's own history says it would
+ * separate this month without a layoff, so that steady churn, the Spring
+ * Festival and other seasons do not fire.
+ *
+ *   level    = median monthly rate (employer-caused separations / workforce)
+ *              of the last `windowMonths` months with data that were not
+ *              themselves layoff or transfer months nor festival months —
+ *              or their mean, when larger (small counts) — × this month's
+ *              workforce. Fewer than `minHistoryMonths` such months:
+ *              fallbackChurnRate × workforce.
+ *   seasonal = outside the festival: the same calendar month in up to
+ *              `seasonalYears` earlier years relative to its own level
+ *              ((caused + 1) / (level + 1)), the largest, clamped to
+ *              [1, maxSeasonalFactor]. A month that was itself flagged
+ *              counts only as far as another year (this one included)
+ *              shows the same spike: a spike in the same month every year
+ *              is a season, a one-off is not.
+ *   allowance = in Spring Festival months: a budget for the whole season
+ *              (festivalAllowance below), because the festival moves
+ *              between late January and mid-February.
+ *   expected = level × seasonal + allowance
+ *   band     = how far separations stray above `expected` by chance
+ *              (noiseBand); the statutory line is raised to it.
+ *
+ * Only months whose own level came from history serve as references. The
+ * first month an employer appears never fires.
+ */
+export type Basis = 'none' | 'first' | 'fallback' | 'history';
+
+export interface MonthBaseline {
+  readonly basis: Basis;
+  readonly caused: number;
+  readonly workforce: number;
+  /** Monthly separation rate of the level. */
+  readonly levelRate: number;
+  /** levelRate × workforce. */
+  readonly level: number;
+  readonly seasonal: number;
+  /** Earlier years that gave the seasonal factor or the festival budget. */
+  readonly seasonYears: number;
+  /** Spring Festival departures allowed this month (what is left of the season's budget). */
+  readonly allowance: number;
+  readonly expected: number;
+  /** How far separations stray above `expected` by chance (noiseBand). */
+  readonly band: number;
+  /** max(0, caused − expected); 0 in an employer's first month. */
+  readonly excess: number;
+  /** Months the level was taken from. */
+  readonly historyMonths: number;
+}
+
+export interface EmployerHistory {
+  readonly baseline: readonly MonthBaseline[];
+  /** 1: the month meets the statutory line on its own. */
+  readonly single: Uint8Array;
+  /** 1: the month completes a statutory layoff together with the month before (a layoff straddling a month end). */
+  readonly pair: Uint8Array;
+  /** 1: the month is part of a statutory layoff (single or pair). */
+  readonly layoff: Uint8Array;
+  /** The new employer code that took up the month's excess, if any. */
+  readonly transfer: readonly (TransferMatch | null)[];
+  /** 1: left out of later baselines (layoff and transfer months). */
+  readonly excluded: Uint8Array;
+}
+
+const NONE: MonthBaseline = {
+  basis: 'none', caused: 0, workforce: 0, levelRate: 0, level: 0, seasonal: 1, seasonYears: 0, allowance: 0, expected: 0, band: 0, excess: 0, historyMonths: 0,
+};
+
+/** A month whose separations say something about normal churn. */
+export const isScored = (b: MonthBaseline | undefined): boolean => b !== undefined && (b.basis === 'history' || b.basis === 'fallback');
+
+/** The employer's months, oldest first: baselines, and which months were layoffs or transfers. */
+export function analyseHistory(v: EmployerView, ctx: ScoringContext, t: Thresholds): EmployerHistory {
+  const n = v.months;
+  const baseline: MonthBaseline[] = [];
+  const single = new Uint8Array(n);
+  const pair = new Uint8Array(n);
+  const layoff = new Uint8Array(n);
+  const excluded = new Uint8Array(n);
+  const transfer: (TransferMatch | null)[] = new Array<TransferMatch | null>(n).fill(null);
+  for (let m = 0; m < n; m++) {
+    const b = monthBaseline(v, m, baseline, layoff, transfer, excluded, t);
+    baseline.push(b);
+    if (!isScored(b) || b.excess <= 0) continue;
+    // Only an excess of statutory size is checked against new codes: matching every small excess would let chance hide creeping layoffs.
+    if (statutoryLine(b.excess, b.workforce, b.band, t).fires) {
+      const moved = matchTransfer(v, ctx, b.excess, m, m + 1, t);
+      if (moved) transfer[m] = moved;
+      else {
+        single[m] = 1;
+        layoff[m] = 1;
+      }
+      excluded[m] = 1;
+      continue;
+    }
+    const p = baseline[m - 1];
+    if (!t.law41.twoMonths || !isScored(p) || p === undefined || p.excess <= 0 || excluded[m - 1] === 1) continue;
+    const both = p.excess + b.excess;
+    if (!statutoryLine(both, p.workforce, noiseBand(p.expected + b.expected, 0, t), t).fires) continue;
+    const movedBoth = matchTransfer(v, ctx, both, m - 1, m + 1, t);
+    if (movedBoth) {
+      transfer[m - 1] = movedBoth;
+      transfer[m] = movedBoth;
+    } else {
+      pair[m] = 1;
+      layoff[m - 1] = 1;
+      layoff[m] = 1;
+    }
+    excluded[m - 1] = 1;
+    excluded[m] = 1;
+  }
+  return { baseline, single, pair, layoff, transfer, excluded };
+}
+
+/** Expected separations of month m from months before it (`prior` holds months 0..m-1). */
+export function monthBaseline(
+  v: EmployerView,
+  m: number,
+  prior: readonly MonthBaseline[],
+  layoff: Uint8Array,
+  transfer: readonly (TransferMatch | null)[],
+  excluded: Uint8Array,
+  t: Thresholds,
+): MonthBaseline {
+  if (v.present[m] !== 1) return NONE;
+  const cfg = t.baseline;
+  const workforce = v.workforce[m] ?? 0;
+  const caused = v.caused[m] ?? 0;
+  const rates: number[] = [];
+  for (let j = m - 1; j >= 0 && rates.length < cfg.windowMonths; j--) {
+    const w = v.workforce[j] ?? 0;
+    if (v.present[j] === 1 && w > 0 && excluded[j] !== 1 && !isFestival(v, j, t)) rates.push((v.caused[j] ?? 0) / w);
+  }
+  const basis: Basis = m === v.firstPresent ? 'first' : rates.length >= cfg.minHistoryMonths ? 'history' : 'fallback';
+  const mid = median(rates);
+  const levelRate = basis === 'history' ? Math.max(mid, mean(rates)) : cfg.fallbackChurnRate;
+  const level = levelRate * workforce;
+  const spread = basis === 'history' ? 1.4826 * median(rates.map((r) => Math.abs(r - mid))) * workforce : 0;
+
+  let seasonal = 1;
+  let seasonYears = 0;
+  let allowance = 0;
+  if (isFestival(v, m, t)) {
+    ({ allowance, years: seasonYears } = festivalAllowance(v, m, caused - level, prior, layoff, transfer, t));
+  } else {
+    ({ factor: seasonal, years: seasonYears } = seasonalFactor(v, m, (caused + 1) / (level + 1), prior, layoff, transfer, t));
+  }
+  const expected = level * seasonal + allowance;
+  const band = noiseBand(expected, spread * seasonal, t);
+  return {
+    basis,
+    caused,
+    workforce,
+    levelRate,
+    level,
+    seasonal,
+    seasonYears,
+    allowance,
+    expected,
+    band,
+    excess: basis === 'first' ? 0 : Math.max(0, caused - expected),
+    historyMonths: basis === 'history' ? rates.length : 0,
+  };
+}
+
+/**
+ * How far separations stray above `expected` by chance: z standard deviations
+ * of a Poisson count (or of the history's own spread when wider), plus the
+ * Cornish–Fisher skew term (z² − 1) / 6, which matters for small counts —
+ * a firm that loses 0.6 people a month on average loses 3 in some month
+ * about once in 40 months.
+ */
+export function noiseBand(expected: number, spread: number, t: Thresholds): number {
+  const z = t.baseline.noiseSigmas;
+  const e = Math.max(0, expected);
+  return z * Math.max(Math.sqrt(e), spread) + Math.max(0, (z * z - 1) / 6);
+}
+
+/**
+ * The median alone is no level for a small employer: one that loses a
+ * person every other month has a median month of 0. Layoff months are
+ * already left out, so the mean is safe to take when it is larger.
+ */
+function mean(rates: readonly number[]): number {
+  return rates.length === 0 ? 0 : rates.reduce((a, b) => a + b, 0) / rates.length;
+}
+
+function isFestival(v: EmployerView, m: number, t: Thresholds): boolean {
+  return t.baseline.springFestival.months.includes(calendarMonth(v, m));
+}
+
+/**
+ * The same calendar month in up to `seasonalYears` earlier years, as a
+ * ratio to its own level; `current` is this month's own ratio, so that a
+ * flagged month of an earlier year is trusted as far as another year — this
+ * one included — shows the same spike.
+ */
+function seasonalFactor(
+  v: EmployerView,
+  m: number,
+  current: number,
+  prior: readonly MonthBaseline[],
+  layoff: Uint8Array,
+  transfer: readonly (TransferMatch | null)[],
+  t: Thresholds,
+): { factor: number; years: number } {
+  const cfg = t.baseline;
+  const clean: number[] = [];
+  const all: number[] = [];
+  for (let k = 1; k <= cfg.seasonalYears; k++) {
+    const j = m - 12 * k;
+    const b = prior[j];
+    if (j < 0 || b?.basis !== 'history' || transfer[j] !== null) continue;
+    const ratio = (b.caused + 1) / (b.level + 1);
+    all.push(ratio);
+    clean.push(layoff[j] === 1 ? -Infinity : ratio);
+  }
+  const { value, years } = confirmed(clean, all, current);
+  return { factor: years === 0 ? 1 : Math.min(cfg.maxSeasonalFactor, Math.max(1, value)), years };
+}
+
+/**
+ * The largest value the earlier years support. An unflagged year counts as
+ * it is; a year whose months were flagged as layoffs counts only as far as
+ * another year, or the current one, shows as much.
+ */
+function confirmed(clean: readonly number[], all: readonly number[], current: number): { value: number; years: number } {
+  let value = -Infinity;
+  let years = 0;
+  for (let k = 0; k < all.length; k++) {
+    let others = current;
+    for (let o = 0; o < all.length; o++) if (o !== k) others = Math.max(others, all[o] ?? -Infinity);
+    const trusted = Math.max(clean[k] ?? -Infinity, Math.min(all[k] ?? -Infinity, others));
+    if (trusted > -Infinity) {
+      years++;
+      value = Math.max(value, trusted);
+    }
+  }
+  return { value, years };
+}
+
+/** The run of consecutive festival months around month j: [start, end]. */
+function festivalRun(v: EmployerView, j: number, t: Thresholds): [number, number] {
+  let start = j;
+  let end = j;
+  while (start > j - 12 && isFestival(v, start - 1, t)) start--;
+  while (end < j + 12 && isFestival(v, end + 1, t)) end++;
+  return [start, end];
+}
+
+/** Separations above the level in months from..to of the festival run (months without data count 0). */
+function seasonExcess(prior: readonly MonthBaseline[], from: number, to: number): number {
+  let sum = 0;
+  for (let j = Math.max(0, from); j <= to; j++) {
+    const b = prior[j];
+    if (b !== undefined && b.basis !== 'none') sum += Math.max(0, b.caused - b.level);
+  }
+  return sum;
+}
+
+/**
+ * Spring Festival months get a budget for the season instead of a factor
+ * per month: the festival moves between late January and mid-February, so
+ * migrant departures land in January one year and February the next, but
+ * the season's total is steady. The budget is the largest share of staff
+ * that left above the level in an earlier year's whole season (all its
+ * months known), less what this season has already used. Without an earlier
+ * season: migrant separations above their usual level when
+ * `separated_migrant` is reported (the season capped at maxShare of staff),
+ * otherwise noHistoryShare of staff for the season.
+ */
+function festivalAllowance(
+  v: EmployerView,
+  m: number,
+  surplusNow: number,
+  prior: readonly MonthBaseline[],
+  layoff: Uint8Array,
+  transfer: readonly (TransferMatch | null)[],
+  t: Thresholds,
+): { allowance: number; years: number } {
+  const cfg = t.baseline;
+  const [start] = festivalRun(v, m, t);
+  let base = v.workforce[m] ?? 0;
+  for (let j = Math.max(0, start); j < m; j++) {
+    if (v.present[j] === 1 && (v.workforce[j] ?? 0) > 0) {
+      base = v.workforce[j] ?? 0;
+      break;
+    }
+  }
+  const used = seasonExcess(prior, start, m - 1);
+  const currentShare = base > 0 ? (used + Math.max(0, surplusNow)) / base : 0;
+
+  const clean: number[] = [];
+  const all: number[] = [];
+  for (let k = 1; k <= cfg.seasonalYears; k++) {
+    const [s, e] = festivalRun(v, m - 12 * k, t);
+    let complete = s >= 0 && e < m;
+    let flagged = false;
+    for (let j = Math.max(0, s); j <= e && complete; j++) {
+      if (prior[j]?.basis !== 'history' || transfer[j] !== null) complete = false;
+      if (layoff[j] === 1) flagged = true;
+    }
+    const w = prior[s]?.workforce ?? 0;
+    if (!complete || !(w > 0)) continue;
+    const share = seasonExcess(prior, s, e) / w;
+    all.push(share);
+    clean.push(flagged ? -Infinity : share);
+  }
+  const { value, years } = confirmed(clean, all, currentShare);
+  if (years > 0) return { allowance: Math.max(0, value * base - used), years };
+
+  const budget = (share: number): number => Math.max(0, share * base - used);
+  const migrant = v.migrant[m] ?? -1;
+  if (migrant < 0) return { allowance: budget(cfg.springFestival.noHistoryShare), years: 0 };
+  const rates: number[] = [];
+  for (let j = m - 1; j >= 0 && rates.length < cfg.windowMonths; j--) {
+    const w = v.workforce[j] ?? 0;
+    const mj = v.migrant[j] ?? -1;
+    if (v.present[j] === 1 && w > 0 && mj >= 0 && !isFestival(v, j, t)) rates.push(mj / w);
+  }
+  const usual = median(rates) * (v.workforce[m] ?? 0);
+  return { allowance: Math.min(budget(cfg.springFestival.maxShare), Math.max(0, migrant - usual)), years: 0 };
+}

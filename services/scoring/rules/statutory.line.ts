@@ -1,0 +1,41 @@
+import type { Thresholds } from '../../../config/thresholds.schema.js';
+import { atLeast, people, percent } from './rule.types.js';
+
+/**
+ * 劳动合同法第四十一条: 裁减人员二十人以上，或者裁减不足二十人但占企业职工总数百分之十以上.
+ * Either line is raised to the noise band of the employer's own
+ * separations when that is wider: a 10,000-person plant's monthly
+ * separations vary by more than 20 on their own, and a 20-person firm that
+ * usually loses one person a month loses two or three in some months by
+ * chance. Small employers also need a floor of people.
+ */
+export interface StatutoryTest {
+  readonly fires: boolean;
+  /** People needed. */
+  readonly threshold: number;
+  readonly branch: 'absolute' | 'share';
+  /** The threshold in words. */
+  readonly text: string;
+}
+
+export function statutoryLine(count: number, workforce: number, band: number, t: Thresholds): StatutoryTest {
+  const law = t.law41;
+  const absolute = Math.max(law.minExcess, Number.isFinite(band) ? band : 0);
+  const absoluteText = absolute > law.minExcess ? `≥ ${people(Math.ceil(absolute))} 人（${law.minExcess} 人，因自身减员波动提高）` : `≥ ${law.minExcess} 人`;
+  if (!(workforce > 0)) return { fires: false, threshold: absolute, branch: 'absolute', text: `${absoluteText}（无在册职工，不适用）` };
+  if (workforce < law.smallWorkforceBelow) {
+    const share = Math.max(law.smallShare * workforce, law.smallFloor, Number.isFinite(band) ? band : 0);
+    if (share < absolute) {
+      return {
+        fires: atLeast(count, share),
+        threshold: share,
+        branch: 'share',
+        text:
+          share > Math.max(law.smallShare * workforce, law.smallFloor)
+            ? `≥ ${people(Math.ceil(share))} 人（职工 ${people(workforce)} 人的 ${percent(law.smallShare)}，因自身减员波动提高）`
+            : `≥ 职工 ${people(workforce)} 人的 ${percent(law.smallShare)}，且 ≥ ${law.smallFloor} 人`,
+      };
+    }
+  }
+  return { fires: atLeast(count, absolute), threshold: absolute, branch: 'absolute', text: absoluteText };
+}

@@ -1,0 +1,280 @@
+import type { CityRiskBands } from '../../config/city-risk.schema.js';
+import type { Thresholds } from '../../config/thresholds.schema.js';
+import type { Logger } from '../log.js';
+import { computeCityRisk } from './city.risk.js';
+import { buildFeatures, FEATURES_PER_STEP, FEATURE_STEPS, STEP_FEATURES } from './features.js';
+import { addMonths } from './period.js';
+import type { EmployerRiskRow, RiskRepository } from './risk.repository.js';
+import { employerLevel } from './rules/index.js';
+import { evaluateRules } from './rules/index.js';
+import type { RuleHit } from './rules/index.js';
+import { at, type ScoringContext, type SeriesBatch } from './series.js';
+import type { SeriesRepository } from './series.repository.js';
+
+/**
+ * The scoring stage: per shard (a bucket range, optionally one city) read
+ * the employers' history, run the rules, ask the model, set a level with its
+ * explanation, and write the shard's rows back in one transaction; then the
+ * cities. `ews score` runs it inline; the nightly run calls the same
+ * functions from its queue jobs.
+ */
+
+export interface ModelScorer {
+  readonly version: string;
+  predict(x: Float32Array, n: number): Promise<Float32Array>;
+}
+
+export interface ScoreDeps {
+  readonly series: SeriesRepository;
+  readonly risks: RiskRepository;
+  readonly thresholds: Thresholds;
+  readonly cityBands: CityRiskBands;
+  /** null: rules only (no model, or the artifact was refused). */
+  readonly model: ModelScorer | null;
+  readonly log: Logger;
+  /** When given, seconds spent in each stage are added here (benchmarks, run logs). */
+  readonly clock?: StageClock;
+}
+
+/** Seconds spent per stage, summed over shards (lanes overlap, so the sum may exceed wall time). */
+export interface StageClock {
+  read: number;
+  features: number;
+  predict: number;
+  rules: number;
+  write: number;
+}
+
+export function newStageClock(): StageClock {
+  return { read: 0, features: 0, predict: 0, rules: 0, write: 0 };
+}
+
+export interface Shard {
+  bucketFrom: number;
+  bucketTo: number;
+  city?: string;
+}
+
+export interface ShardResult {
+  employers: number;
+  levels: Record<'1' | '2' | '3' | '4', number>;
+}
+
+/** Months read per employer: the model's 24 plus the rules' year-ago comparison. */
+export const HISTORY_MONTHS = 25;
+
+/** Equal bucket ranges covering all 256 buckets. */
+export function shards(count: number, city?: string): Shard[] {
+  const n = Math.max(1, Math.min(256, Math.floor(count)));
+  return Array.from({ length: n }, (_, i) => ({
+    bucketFrom: Math.floor((i * 256) / n),
+    bucketTo: Math.floor(((i + 1) * 256) / n) - 1,
+    ...(city !== undefined ? { city } : {}),
+  }));
+}
+
+export async function scoringContext(deps: ScoreDeps, period: string): Promise<ScoringContext> {
+  return deps.series.newIntakes([addMonths(period, -1), period]);
+}
+
+export async function scoreShard(deps: ScoreDeps, runId: number, period: string, shard: Shard, ctx: ScoringContext): Promise<ShardResult> {
+  const clock = deps.clock;
+  let t = performance.now();
+  const lap = (stage: keyof StageClock): void => {
+    const now = performance.now();
+    if (clock) clock[stage] += (now - t) / 1000;
+    t = now;
+  };
+  const batch = await deps.series.readShard({ period, months: HISTORY_MONTHS, ...shard });
+  lap('read');
+  const all = Array.from({ length: batch.size }, (_, i) => i);
+  let probabilities: Float32Array | null = null;
+  let features: Float32Array | null = null;
+  if (deps.model !== null && batch.size > 0) {
+    features = buildFeatures(batch, all);
+    lap('features');
+    probabilities = await deps.model.predict(features, batch.size);
+    lap('predict');
+  }
+  const stats = features ? featureStats(features, batch.size) : null;
+  const rows: EmployerRiskRow[] = [];
+  const levels = { '1': 0, '2': 0, '3': 0, '4': 0 };
+  for (const i of all) {
+    const p = probabilities ? (probabilities[i] as number) : null;
+    const { hits, workforce, excess, jobsAtStake, level, ruleLevel, reasons } = judgeEmployer(batch, i, ctx, deps.thresholds, p);
+    if (level !== null) levels[String(level) as '1' | '2' | '3' | '4'] += 1;
+    rows.push({
+      bucket: batch.bucket[i] as number,
+      uscc: batch.uscc[i] as string,
+      name: batch.name[i] as string,
+      cityCode: batch.cityCode[i] as string,
+      regionCode: batch.regionCode[i] as string,
+      industryCode: batch.industryCode[i] as string,
+      workforce,
+      level,
+      ruleLevel,
+      probability: p === null ? null : Math.round(p * 10_000) / 10_000,
+      jobsAtStake,
+      excessSeparations: Math.round(excess),
+      rules: [...new Set(hits.map((h) => h.rule))],
+      kinds: [...new Set(hits.map((h) => h.kind))],
+      explanation: explain(hits, p, reasons, features && stats && level !== null ? drivers(features, stats, i) : [], deps.model?.version ?? null),
+    });
+  }
+  lap('rules');
+  await deps.risks.writeShard(period, shard, runId, rows);
+  lap('write');
+  return { employers: batch.size, levels };
+}
+
+export interface Judgement {
+  hits: RuleHit[];
+  workforce: number;
+  excess: number;
+  jobsAtStake: number;
+  level: 1 | 2 | 3 | 4 | null;
+  /** The level the rules alone give: null when the level (if any) comes from the model alone. */
+  ruleLevel: 1 | 2 | 3 | 4 | null;
+  reasons: string[];
+}
+
+/** One employer's rules, jobs at stake and level, given the model's probability (null: rules only). */
+export function judgeEmployer(
+  batch: SeriesBatch,
+  i: number,
+  ctx: ScoringContext,
+  thresholds: Thresholds,
+  p: number | null,
+  hits: RuleHit[] = evaluateRules(batch, i, ctx, thresholds),
+): Judgement {
+  const workforce = workforceOf(batch, i);
+  const excess = Math.max(0, ...hits.filter((h) => h.kind === 'layoff').map((h) => h.numbers['excess'] ?? 0));
+  const planned = Math.max(0, ...hits.map((h) => h.numbers['plannedLayoffs'] ?? 0));
+  // Jobs at stake if the layoff happens: what the rules measured, or, when
+  // the model sees a layoff coming (at least the lowest level's cut-off),
+  // the share of the workforce a layoff typically takes. The expected loss
+  // (× probability) is the cities' measure, not the employer's.
+  const modelCut = thresholds.levels.IV.probability ?? 1;
+  const jobsAtStake = Math.round(Math.max(excess, planned, p !== null && p >= modelCut ? workforce * TYPICAL_LAYOFF_SHARE : 0));
+  const { level, reasons } = employerLevel(hits, p, jobsAtStake, thresholds);
+  const ruleLevel = p === null ? level : employerLevel(hits, null, Math.round(Math.max(excess, planned)), thresholds).level;
+  return { hits, workforce, excess, jobsAtStake, level, ruleLevel, reasons: [...reasons] };
+}
+
+/** Scores every shard of the period inline, then the cities. */
+export async function scorePeriod(
+  deps: ScoreDeps,
+  period: string,
+  options: { shards?: number; city?: string; modelNote?: string | null; concurrency?: number } = {},
+) {
+  const runId = await deps.risks.startRun(period, deps.model?.version ?? null, options.modelNote ?? null);
+  const list = shards(options.shards ?? 16, options.city);
+  const ctx = await scoringContext(deps, period);
+  const started = performance.now();
+  const totals = { employers: 0, levels: { '1': 0, '2': 0, '3': 0, '4': 0 } };
+  try {
+    // Two shards at a time by default: while one waits on PostgreSQL or the
+    // model's threads, the other's rules and features use the main thread.
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < list.length) {
+        const shard = list[next++] as Shard;
+        const r = await scoreShard(deps, runId, period, shard, ctx);
+        totals.employers += r.employers;
+        for (const k of ['1', '2', '3', '4'] as const) totals.levels[k] += r.levels[k];
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, list.length)) }, lane));
+    const cities = await scoreCities(deps, runId, period);
+    await deps.risks.finishRun(runId, 'done', totals.employers, list.length);
+    deps.log.info({ period, runId, employers: totals.employers, levels: totals.levels, seconds: Math.round(performance.now() - started) / 1000 }, 'period scored');
+    return { runId, ...totals, cities };
+  } catch (err) {
+    await deps.risks.finishRun(runId, 'failed', totals.employers, list.length).catch(() => undefined);
+    throw err;
+  }
+}
+
+export async function scoreCities(deps: Pick<ScoreDeps, 'risks' | 'cityBands'>, runId: number, period: string) {
+  const [aggregates, regional, coverage] = await Promise.all([
+    deps.risks.cityAggregates(period, TYPICAL_LAYOFF_SHARE),
+    deps.risks.regionalFacts(period),
+    deps.risks.feedCoverage(period, addMonths(period, -1)),
+  ]);
+  const rows = computeCityRisk({ aggregates, regional, ...coverage }, deps.cityBands);
+  await deps.risks.writeCities(period, runId, rows);
+  return rows;
+}
+
+/** A layoff typically takes this share of a workforce: turns a probability into jobs at stake (employer and city alike). */
+export const TYPICAL_LAYOFF_SHARE = 0.2;
+
+function workforceOf(b: SeriesBatch, i: number): number {
+  for (let m = b.months - 1; m >= 0; m--) {
+    const k = at(b, i, m);
+    if (b.si[k] === 1) return Math.max(b.insured[k] as number, (b.insured[k] as number) - (b.hired[k] as number) + (b.separated[k] as number));
+  }
+  return 0;
+}
+
+function explain(hits: readonly RuleHit[], probability: number | null, reasons: readonly string[], drivers: readonly Driver[], modelVersion: string | null) {
+  return {
+    reasons,
+    rules: hits.map((h) => ({ rule: h.rule, kind: h.kind, summary: h.summary, window: h.window, numbers: h.numbers, threshold: h.threshold, source: h.source })),
+    model: probability === null ? null : { version: modelVersion, probability: Math.round(probability * 10_000) / 10_000, drivers },
+  };
+}
+
+interface Driver {
+  feature: string;
+  value: number;
+  z: number;
+}
+
+/** Signals that stand out in an employer's last three months, against all employers of the shard. */
+const DRIVER_FEATURES: readonly { name: (typeof STEP_FEATURES)[number]; sign: 1 | -1 }[] = [
+  { name: 'sep_excess_ratio', sign: 1 }, { name: 'arrears', sign: 1 }, { name: 'planned_layoff_rate', sign: 1 },
+  { name: 'furlough_rate', sign: 1 }, { name: 'ui_claim_rate', sign: 1 }, { name: 'hire_rate', sign: -1 },
+  { name: 'wage_per_head_change', sign: -1 }, { name: 'jobs_lost_rate', sign: 1 }, { name: 'net_change', sign: -1 },
+];
+
+function featureStats(x: Float32Array, n: number): { mean: Float64Array; sd: Float64Array } {
+  const F = FEATURES_PER_STEP;
+  const mean = new Float64Array(F);
+  const sq = new Float64Array(F);
+  const last = FEATURE_STEPS - 1;
+  for (let r = 0; r < n; r++) {
+    const o = (r * FEATURE_STEPS + last) * F;
+    for (let f = 0; f < F; f++) {
+      const v = x[o + f] as number;
+      mean[f] = (mean[f] as number) + v;
+      sq[f] = (sq[f] as number) + v * v;
+    }
+  }
+  const sd = new Float64Array(F);
+  for (let f = 0; f < F; f++) {
+    mean[f] = (mean[f] as number) / Math.max(1, n);
+    sd[f] = Math.sqrt(Math.max(1e-9, (sq[f] as number) / Math.max(1, n) - (mean[f] as number) ** 2));
+  }
+  return { mean, sd };
+}
+
+function drivers(x: Float32Array, stats: { mean: Float64Array; sd: Float64Array }, r: number): Driver[] {
+  const F = FEATURES_PER_STEP;
+  const out: Driver[] = [];
+  for (const d of DRIVER_FEATURES) {
+    const f = STEP_FEATURES.indexOf(d.name);
+    let best = -Infinity;
+    let value = 0;
+    for (let s = FEATURE_STEPS - 3; s < FEATURE_STEPS; s++) {
+      const v = x[(r * FEATURE_STEPS + s) * F + f] as number;
+      const z = (d.sign * (v - (stats.mean[f] as number))) / (stats.sd[f] as number);
+      if (z > best) {
+        best = z;
+        value = v;
+      }
+    }
+    if (best >= 2) out.push({ feature: d.name, value: Math.round(value * 1000) / 1000, z: Math.round(best * 10) / 10 });
+  }
+  return out.sort((a, b) => b.z - a.z).slice(0, 3);
+}

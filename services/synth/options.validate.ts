@@ -1,0 +1,46 @@
+import { parsePeriod } from './period.calendar.js';
+
+/** Checked generator options, defaults applied. */
+export interface ValidOptions {
+  readonly outDir: string;
+  readonly employers: number;
+  readonly months: number;
+  readonly seed: number;
+  readonly lastPeriod: string;
+  readonly lastOrdinal: number;
+  readonly firstOrdinal: number;
+  readonly defects: boolean;
+}
+
+export const DEFAULT_LAST_PERIOD = '2026-10';
+/** Ceilings that keep a typo from filling the disk; the int16 month columns cap the window too. */
+const MAX_EMPLOYERS = 20_000_000;
+const MAX_MONTHS = 600;
+
+export function validateOptions(o: {
+  outDir: unknown; employers: unknown; months: unknown; seed: unknown; lastPeriod?: unknown; defects?: unknown;
+}): ValidOptions {
+  if (typeof o.outDir !== 'string' || o.outDir.trim() === '') throw new Error('generateProvince: outDir must be a non-empty path');
+  const employers = wholeNumber('employers', o.employers, 1, MAX_EMPLOYERS);
+  const months = wholeNumber('months', o.months, 1, MAX_MONTHS);
+  if (typeof o.seed !== 'number' || !Number.isSafeInteger(o.seed)) {
+    throw new Error(`generateProvince: seed must be an integer (safe integer range), got ${String(o.seed)}`);
+  }
+  const lastPeriod = o.lastPeriod ?? DEFAULT_LAST_PERIOD;
+  if (typeof lastPeriod !== 'string') throw new Error('generateProvince: lastPeriod must be a string YYYY-MM');
+  const lastOrdinal = parsePeriod(lastPeriod);
+  if (lastOrdinal === undefined) throw new Error(`generateProvince: lastPeriod must be a month YYYY-MM (01–12), got "${lastPeriod}"`);
+  const firstOrdinal = lastOrdinal - months + 1;
+  // The feed contract refuses periods before 1990.
+  if (firstOrdinal < 1990 * 12) throw new Error(`generateProvince: ${months} months ending ${lastPeriod} would start before 1990-01`);
+  if (lastOrdinal > 2100 * 12) throw new Error(`generateProvince: lastPeriod ${lastPeriod} is after 2100`);
+  if (o.defects !== undefined && typeof o.defects !== 'boolean') throw new Error('generateProvince: defects must be true or false');
+  return { outDir: o.outDir, employers, months, seed: o.seed, lastPeriod, lastOrdinal, firstOrdinal, defects: o.defects ?? true };
+}
+
+function wholeNumber(name: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new Error(`generateProvince: ${name} must be a whole number, got ${String(v)}`);
+  if (v < min) throw new Error(`generateProvince: ${name} must be at least ${min}, got ${v}`);
+  if (v > max) throw new Error(`generateProvince: ${name} must be at most ${max}, got ${v}`);
+  return v;
+}

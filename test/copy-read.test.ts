@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyScan } from '../services/db/copy.read.js';
+import type { Database } from '../services/db/database.js';
+import { createTestDatabase } from './harness/db.js';
+
+let database: Database;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => {
+  await database.close();
+});
+
+describe('copyScan reads COPY text in place', () => {
+  it('numbers, NULLs, escaped text, months, and rows split across chunks', async () => {
+    const client = await database.pool.connect();
+    try {
+      const got: unknown[] = [];
+      const n = await copyScan(
+        client,
+        `SELECT i, -i, CASE WHEN i % 3 = 0 THEN NULL ELSE i END, (i * 1.25)::numeric(16,2), -(i * 0.5)::numeric(8,1),
+                CASE WHEN i = 2 THEN E'名\\t称\\n第二行\\\\' WHEN i = 4 THEN NULL ELSE '企业' || i END,
+                'X' || lpad(i::text, 6, '0'), ('2025-01-01'::date + make_interval(months => i % 14))::date
+           FROM generate_series(1, 60000) g(i) ORDER BY g.i`,
+        (r) => got.push([r.int(), r.int(), r.int(-7), r.num(), r.num(), r.text(), r.ascii(), r.month()]),
+      );
+      expect(n).toBe(60_000);
+      expect(got[0]).toEqual([1, -1, 1, 1.25, -0.5, '企业1', 'X000001', 2025 * 12 + 1]);
+      expect(got[1]).toEqual([2, -2, 2, 2.5, -1, '名\t称\n第二行\\', 'X000002', 2025 * 12 + 2]);
+      expect(got[2]).toEqual([3, -3, -7, 3.75, -1.5, '企业3', 'X000003', 2025 * 12 + 3]);
+      expect(got[3]).toEqual([4, -4, 4, 5, -2, null, 'X000004', 2025 * 12 + 4]);
+      expect(got[59_999]).toEqual([60_000, -60_000, -7, 75_000, -30_000, '企业60000', 'X060000', 2025 * 12 + (60_000 % 14)]);
+    } finally {
+      client.release();
+    }
+  });
+
+  it('refuses a field that is not the integer the reader expects', async () => {
+    const client = await database.pool.connect();
+    try {
+      await expect(copyScan(client, `SELECT 'abc'::text`, (r) => void r.int())).rejects.toThrow('COPY field is not an integer: "abc"');
+    } finally {
+      client.release();
+    }
+  });
+});

@@ -1,0 +1,78 @@
+import { sql } from 'kysely';
+import type { Database } from '../../services/db/database.js';
+import { RiskRepository, type EmployerRiskRow } from '../../services/scoring/risk.repository.js';
+import { addMonths, monthRange } from '../../services/scoring/period.js';
+import { usccBucket as bucketOf } from '../../services/domain/uscc.js';
+import { uscc } from './feed-source.js';
+
+/**
+ * Scoring runs with chosen results, written through the scoring stage's own
+ * repository, so the alert and notification tests control exactly which
+ * employers stand at which level.
+ */
+
+export interface SeedEmployer {
+  serial: number;
+  city?: string;
+  level: 1 | 2 | 3 | 4 | null;
+  /** Default: the level (a rule hit); null for a model-only level. */
+  ruleLevel?: 1 | 2 | 3 | 4 | null;
+  kinds?: string[];
+  rules?: string[];
+  name?: string;
+  probability?: number | null;
+}
+
+export async function seedRun(database: Database, period: string, employers: readonly SeedEmployer[], cities: { code: string; level: 1 | 2 | 3 | 4 | null; dataMissing?: boolean }[] = []): Promise<number> {
+  const risks = new RiskRepository(database);
+  const runId = await risks.startRun(period, null, 'seeded by a test');
+  const rows: EmployerRiskRow[] = employers.map((e) => {
+    const code = uscc(e.serial);
+    const kinds = e.kinds ?? (e.level !== null ? ['layoff'] : []);
+    const rules = e.rules ?? (kinds.includes('layoff') ? ['law41'] : []);
+    return {
+      bucket: bucketOf(code),
+      uscc: code,
+      name: e.name ?? `测试企业${e.serial}有限公司`,
+      cityCode: e.city ?? '510100',
+      regionCode: `${(e.city ?? '510100').slice(0, 4)}04`,
+      industryCode: 'C39',
+      workforce: 300,
+      level: e.level,
+      ruleLevel: e.ruleLevel === undefined ? e.level : e.ruleLevel,
+      probability: e.probability ?? null,
+      jobsAtStake: 60,
+      excessSeparations: 45,
+      rules,
+      kinds,
+      explanation: { rules: rules.map((r, i) => ({ rule: r, kind: kinds[i] ?? kinds[0] ?? 'layoff', summary: `本月减员 50 人，较自身基线多 45 人（${r}）` })), reasons: [] },
+    };
+  });
+  // Replace the period's rows wholesale, as a full run would.
+  await database.pool.query('DELETE FROM employer_risk WHERE period = $1::date', [`${period}-01`]);
+  await risks.writeShard(period, { bucketFrom: 0, bucketTo: 255 }, runId, rows);
+  await risks.writeCities(
+    period,
+    runId,
+    cities.map((c) => ({
+      cityCode: c.code, industrySection: '*', level: c.level, dataMissing: c.dataMissing ?? false, missingFeeds: c.dataMissing ? ['headcount'] : [],
+      employers: 100, expectedJobLosses: 500, observedLayoffs: 3, observedJobLosses: 120, uiNewClaims: 900, uiClaimsRatio: 1.6,
+      registeredUnemployed: 5000, surveyedRate: 5.8, explanation: { signals: [{ name: 'ui_claims_ratio', value: 1.6, level: c.level }], missing: [] },
+    })),
+  );
+  await risks.finishRun(runId, 'done', rows.length, 1);
+  return runId;
+}
+
+/** 24 months of social-insurance history for an employer, so its e-mail carries a chart. */
+export async function seedHistory(database: Database, serial: number, period: string, city = '510100'): Promise<void> {
+  const code = uscc(serial);
+  const months = monthRange(addMonths(period, -23), period);
+  for (const [i, p] of months.entries()) {
+    await sql`SELECT ews_ensure_month_partition('social_insurance', ${`${p}-01`}::date)`.execute(database.db);
+    await sql`
+      INSERT INTO social_insurance (bucket, uscc, period, name, region_code, city_code, industry_code, insured, hired, separated, arrears_months, wage_base_total, batch_id)
+      VALUES (${bucketOf(code)}, ${code}, ${`${p}-01`}::date, '测试企业', ${`${city.slice(0, 4)}04`}, ${city}, 'C39', ${300 - (i === 23 ? 50 : 0)}, 5, ${i === 23 ? 55 : 5}, 0, 1500000, 0)
+      ON CONFLICT DO NOTHING`.execute(database.db);
+  }
+}

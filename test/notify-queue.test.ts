@@ -1,0 +1,113 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CITIES } from '../config/cities.js';
+import { configSchema, type Config } from '../config/config.schema.js';
+import type { Database } from '../services/db/database.js';
+import { deliverNotification, deliverPending } from '../services/notify/deliver.js';
+import { openTransport, type MailTransport } from '../services/notify/transport.js';
+import { notifyHandlers } from '../workers/notify.processors.js';
+import { raiseAlertsJobId } from '../workers/jobs.catalog.js';
+import { redisConnection } from '../workers/redis.js';
+import { openQueues, startWorkers, type QueueSet } from '../workers/worker.js';
+import { seedRun } from './harness/alerts.js';
+import { createTestDatabase } from './harness/db.js';
+import { databaseUrl, redisUrl } from './harness/env.js';
+import { captureLogger } from './harness/log.js';
+import { startSmtpSink, type SmtpSink } from './harness/smtp.js';
+import { jobResult, until } from './harness/wait.js';
+
+const BIN = fileURLToPath(new URL('../bin/ews.js', import.meta.url));
+const connection = redisConnection(redisUrl());
+const prefix = `ews-test-${randomBytes(4).toString('hex')}`;
+const log = captureLogger().log;
+let database: Database & { name: string };
+let sink: SmtpSink;
+let config: Config;
+let transport: MailTransport;
+let queues: QueueSet;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  sink = await startSmtpSink();
+  config = configSchema.parse({
+    notify: {
+      smtpUrl: sink.url,
+      retryBaseMs: 20,
+      cities: Object.fromEntries(CITIES.map((c) => [c.code, [{ email: `dept-${c.code}@city.example` }]])),
+      province: [{ email: 'office@province.example', levels: [1, 2] }],
+    },
+  });
+  transport = openTransport(config.notify, { socketTimeoutMs: 5_000 });
+  queues = openQueues(connection, prefix);
+});
+
+afterAll(async () => {
+  for (const q of Object.values(queues.queues)) await q.obliterate({ force: true });
+  await queues.close();
+  transport.close();
+  await sink.close();
+  await database.close();
+});
+
+describe('the BullMQ path', () => {
+  it('raise-alerts queues one notify job per e-mail; the worker sends each once, through a temporary SMTP failure', async () => {
+    const deliverDeps = { database, transport, log, leaseMs: 60_000 };
+    const handlers = notifyHandlers({ database, alerts: config.alerts, notify: config.notify, log }, deliverDeps, queues.queues.notify, { attempts: 5, baseMs: 20 });
+    const workers = startWorkers(handlers, { connection, prefix, log, queues: ['alerts', 'notify'], concurrency: { notify: 2 } });
+    try {
+      sink.faults = { tempFailData: 1 };
+      const run = await seedRun(database, '2026-10', [{ serial: 1, level: 1 }, { serial: 2, level: 3, city: '510700' }]);
+      const job = await queues.queues.alerts.add('raise-alerts', { runId: run }, { jobId: raiseAlertsJobId(run) });
+      // A duplicate enqueue of the same run is a no-op.
+      await queues.queues.alerts.add('raise-alerts', { runId: run }, { jobId: raiseAlertsJobId(run) });
+      const result = await jobResult<{ notifications: number; enqueued: number }>(queues.queues.alerts, job.id!);
+      expect(result.enqueued).toBe(result.notifications);
+      const mails = await sink.waitFor(result.notifications);
+      expect(new Set(mails.map((m) => m.messageId)).size).toBe(result.notifications);
+      // The worker records 'sent' just after the server's 250.
+      await until(async () => (await database.db.selectFrom('notification').select('status').where('status', '<>', 'sent').execute()).length === 0);
+      const rows = await database.db.selectFrom('notification').select(['status', 'attempts']).execute();
+      expect(rows.every((r) => r.status === 'sent')).toBe(true);
+      expect(rows.reduce((n, r) => n + r.attempts, 0)).toBe(rows.length + 1); // the one 451 cost one more attempt
+    } finally {
+      await workers.close();
+    }
+  });
+});
+
+describe('a sender killed mid-send', () => {
+  it('leaves the e-mail undelivered and claimed; after the lease it is sent exactly once', async () => {
+    const run = await seedRun(database, '2026-11', [{ serial: 7, level: 2, city: '510300' }]);
+    const { processRun } = await import('../services/alerts/alert.service.js');
+    const { notifications } = await processRun({ database, alerts: config.alerts, notify: config.notify, log }, run);
+    expect(notifications.length).toBeGreaterThan(1);
+    const [target, ...others] = notifications;
+    for (const id of others) await deliverNotification({ database, transport, log, leaseMs: 60_000 }, id);
+    const before = sink.received.length;
+
+    // A real process sends the last one; the server swallows its DATA and never answers; the process is killed.
+    sink.faults = { hangData: 1 };
+    const child = spawn(process.execPath, [BIN, 'notify', 'send'], {
+      env: { PATH: process.env['PATH'] ?? '', DATABASE_URL: databaseUrl(database.name), SMTP_URL: sink.url, LOG_LEVEL: 'silent' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<void>((done) => child.once('exit', () => done()));
+    await Promise.race([sink.nextHang(), exited.then(() => Promise.reject(new Error(`the sender exited before sending: ${stderr}`)))]);
+    child.kill('SIGKILL');
+    await exited;
+    const mid = await database.db.selectFrom('notification').select(['status', 'attempts']).where('notification_id', '=', target!).executeTakeFirstOrThrow();
+    expect(mid).toEqual({ status: 'sending', attempts: 1 });
+    expect(sink.received.length).toBe(before);
+
+    // Within the lease nobody else touches it; after it, it is sent once.
+    expect(await deliverPending({ database, transport, log, leaseMs: 60_000 })).toEqual({ sent: 0, failed: 0, deferred: 0 });
+    expect(await deliverPending({ database, transport, log, leaseMs: 1 })).toEqual({ sent: 1, failed: 0, deferred: 0 });
+    const after = await database.db.selectFrom('notification').select(['status', 'attempts', 'message_id']).where('notification_id', '=', target!).executeTakeFirstOrThrow();
+    expect(after).toMatchObject({ status: 'sent', attempts: 2 });
+    expect(sink.received.filter((m) => m.messageId === after.message_id)).toHaveLength(1);
+  });
+});

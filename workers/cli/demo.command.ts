@@ -1,0 +1,71 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { sql } from 'kysely';
+import { CITIES } from '../../config/cities.js';
+import type { Config } from '../../config/config.schema.js';
+import { redactUrl } from '../../services/db/database.js';
+import { runNightInline } from '../../services/nightly/nightly.service.js';
+import type { CliContext } from './context.js';
+import { generateCommand } from './generate.command.js';
+import { printNight } from './ops.commands.js';
+import { intOption, printTable } from './output.js';
+import { openModel, riskListCommand } from './scoring.commands.js';
+
+/**
+ * The main job on the embedded default: a generated province (made once and
+ * reused) as the feed source, then the full night inline — poll and ingest,
+ * score the latest month with the shipped model, raise alerts, write the
+ * e-mails as .eml files — and a short summary.
+ */
+export async function demoCommand(ctx: CliContext, opts: { out: string; employers: string; months: string; seed: string }): Promise<number> {
+  const employers = intOption('employers', opts.employers, 1, 10_000_000);
+  const months = intOption('months', opts.months, 1, 240);
+  const seed = intOption('seed', opts.seed, 0, 2 ** 31 - 1);
+  const out = resolve(opts.out, `province-${employers}x${months}-seed${seed}`);
+  const started = Date.now();
+  if (!existsSync(resolve(out, 'truth', 'summary.json'))) {
+    console.log(`generating a province of ${employers} employers × ${months} months into ${out}`);
+    await generateCommand(ctx, { out, employers: String(employers), months: String(months), seed: String(seed), lastPeriod: '2026-10', defects: true });
+  } else {
+    console.log(`using the province already generated in ${out}`);
+  }
+  const database = await ctx.db();
+  console.log(`database: ${ctx.config.database.url !== undefined ? redactUrl(database.url) : `embedded PostgreSQL under ${resolve(ctx.config.dataDir, 'pg')}`}`);
+  console.log('');
+
+  // The generated province is the night's feed source.
+  const config: Config = { ...ctx.config, feeds: { ...ctx.config.feeds, sources: [{ name: 'demo', url: `file://${resolve(out, 'feeds')}/` }] } };
+  const { model, note } = await openModel(ctx);
+  const progress = process.stderr.isTTY;
+  const night = await runNightInline({ config, database, log: ctx.log }, model, {
+    modelNote: note,
+    onStage: (s) => progress && process.stderr.write(`\rnightly: ${s}…\u001b[K`),
+  });
+  if (progress) process.stderr.write('\r\u001b[K');
+  printNight(ctx, night);
+  if (night.period === null) return 1;
+
+  const byCity = await sql<{ city_code: string; level: number; n: number }>`
+    SELECT city_code, level, count(*)::int AS n
+      FROM (SELECT city_code, subject, min(level) AS level FROM alert
+             WHERE status IN ('open', 'acknowledged') AND subject_type = 'employer' AND kind <> 'crosscheck'
+             GROUP BY city_code, subject) AS per_employer
+     GROUP BY city_code, level`.execute(database.db);
+  const rows = CITIES.map((c) => {
+    const mine = byCity.rows.filter((r) => r.city_code === c.code);
+    const at = (l: number): number => mine.find((r) => r.level === l)?.n ?? 0;
+    return { city: c.name, 'Ⅰ': at(1), 'Ⅱ': at(2), 'Ⅲ': at(3), 'Ⅳ': at(4), data: night.dataMissing.includes(c.code) ? '数据缺失' : '' };
+  }).filter((r) => r['Ⅰ'] + r['Ⅱ'] + r['Ⅲ'] + r['Ⅳ'] > 0 || r.data !== '');
+  console.log('');
+  console.log('employers with an open alert, by city and level:');
+  printTable(rows, ['city', 'Ⅰ', 'Ⅱ', 'Ⅲ', 'Ⅳ', 'data']);
+  console.log('');
+  await riskListCommand(ctx, { period: night.period, level: '3', limit: '10', employersOnly: true });
+  const outbox = resolve(ctx.config.notify.outboxDir);
+  if (ctx.config.notify.smtpUrl === undefined && existsSync(outbox)) {
+    console.log('');
+    console.log(`e-mails: ${readdirSync(outbox).filter((f) => f.endsWith('.eml')).length} .eml files in ${outbox} (open them with any mail client)`);
+  }
+  console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s; next: \`npx ews alerts list\`, \`npx ews alerts show <id>\`, \`npx ews batches\``);
+  return night.unreadable.length > 0 ? 1 : 0;
+}

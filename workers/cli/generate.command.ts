@@ -1,0 +1,36 @@
+import { resolve } from 'node:path';
+import type { CliContext } from './context.js';
+import { intOption, printJson, UsageError } from './output.js';
+
+export async function generateCommand(
+  ctx: CliContext,
+  opts: { out: string; employers: string; months: string; seed: string; lastPeriod: string; defects: boolean; json?: boolean },
+): Promise<void> {
+  const employers = intOption('employers', opts.employers, 1, 10_000_000);
+  const months = intOption('months', opts.months, 1, 240);
+  const seed = intOption('seed', opts.seed, 0, 2 ** 31 - 1);
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(opts.lastPeriod)) throw new UsageError(`--last-period must be YYYY-MM, got "${opts.lastPeriod}"`);
+  // Loaded on demand: the generator is not needed by any other command.
+  const { generateProvince } = await import('../../services/synth/province.generate.js');
+  const showProgress = process.stderr.isTTY && !opts.json;
+  const started = Date.now();
+  const summary = await generateProvince({
+    outDir: resolve(opts.out),
+    employers,
+    months,
+    seed,
+    lastPeriod: opts.lastPeriod,
+    defects: opts.defects,
+    onProgress: showProgress ? (done: number, total: number) => process.stderr.write(`\rgenerating: month ${done}/${total}`) : undefined,
+  });
+  if (showProgress) process.stderr.write('\n');
+  ctx.log.debug({ seconds: (Date.now() - started) / 1000 }, 'province generated');
+  if (opts.json) {
+    printJson(summary);
+    return;
+  }
+  const rows = Object.entries(summary.rows).map(([f, n]) => `${f} ${n}`).join(', ');
+  console.log(`feed source: ${summary.sourceDir} (${summary.batches} batches; ${rows})`);
+  console.log(`ground truth: ${summary.truthDir}`);
+  console.log(`periods ${summary.firstPeriod} to ${summary.lastPeriod}; events ${JSON.stringify(summary.events)}; defects ${JSON.stringify(summary.defects)}`);
+}

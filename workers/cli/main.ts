@@ -1,0 +1,248 @@
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError } from '../../config/config.load.js';
+import { MigrationError } from '../../services/db/migrate.js';
+import { ManifestError } from '../../services/feeds/manifest.js';
+import { SourceError } from '../../services/feeds/source.js';
+import { CliContext } from './context.js';
+import { demoCommand } from './demo.command.js';
+import { batchesCommand, ingestCommand, migrateCommand, quarantineCommand } from './feeds.commands.js';
+import { generateCommand } from './generate.command.js';
+import { UsageError } from './output.js';
+import { riskListCommand, scoreCommand } from './scoring.commands.js';
+import { alertsListCommand, alertsRaiseCommand, alertsShowCommand, alertsTransitionCommand, notifyListCommand, notifySendCommand } from './alerts.commands.js';
+import { evaluateCommand } from './evaluate.command.js';
+import { nightlyCommand, queuesCommand, retryCommand, serveCommand } from './ops.commands.js';
+import { trainCommand } from './train.command.js';
+
+/**
+ * `ews <command>`: a thin entry over services/ and workers/. Every command
+ * exits non-zero with a one-line reason when it fails; listing commands take
+ * --json for scripts.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  let context: CliContext | undefined;
+  const ctx = (): CliContext => (context ??= new CliContext());
+  let exitCode = 0;
+  const setExit = (code: number): void => {
+    exitCode = Math.max(exitCode, code);
+  };
+
+  const program = new Command()
+    .name('ews')
+    .description('layoff-ews: early warning of large-scale layoffs and unemployment risk (Sichuan)')
+    .exitOverride()
+    .showHelpAfterError(false)
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('migrate')
+    .description('apply the numbered migrations in sql/ to the database')
+    .action(async () => migrateCommand(ctx()));
+
+  program
+    .command('ingest')
+    .description('load the new batches of the feed sources (all configured ones, or --source)')
+    .option('--source <name|url>', 'a configured source name, or a file:// or http(s):// URL')
+    .option('--retry-rejected', 'read batches again that were rejected before')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (opts: { source?: string; retryRejected?: boolean; json?: boolean }) => setExit(await ingestCommand(ctx(), opts)));
+
+  program
+    .command('batches')
+    .description('list batches with their status and row counts, newest first')
+    .addOption(new Option('--feed <feed>', 'only this feed').choices(['social_insurance', 'headcount', 'regional', 'layoff_filings']))
+    .addOption(new Option('--status <status>', 'only this status').choices(['pending', 'loading', 'loaded', 'rejected']))
+    .option('--limit <n>', 'at most this many', '50')
+    .option('--json', 'print JSON')
+    .action(async (opts: { feed?: string; status?: string; limit: string; json?: boolean }) => batchesCommand(ctx(), opts));
+
+  program
+    .command('quarantine')
+    .description("show a batch's rejected rows and the reasons")
+    .requiredOption('--batch <id>', 'the batch id (see `ews batches`)')
+    .option('--limit <n>', 'at most this many rows', '200')
+    .option('--json', 'print JSON')
+    .action(async (opts: { batch: string; limit: string; json?: boolean }) => quarantineCommand(ctx(), opts));
+
+  program
+    .command('generate')
+    .description('write a synthetic province: a feed source and, apart, its ground truth')
+    .requiredOption('--out <dir>', 'output directory (feeds/ and truth/ are written inside)')
+    .option('--employers <n>', 'number of employers', '20000')
+    .option('--months <n>', 'number of months', '36')
+    .option('--seed <n>', 'random seed', '1')
+    .option('--last-period <YYYY-MM>', 'the last month generated', '2026-10')
+    .option('--no-defects', 'leave out the deliberate data defects')
+    .option('--json', 'print the summary as JSON')
+    .action(async (opts: { out: string; employers: string; months: string; seed: string; lastPeriod: string; defects: boolean; json?: boolean }) =>
+      generateCommand(ctx(), opts),
+    );
+
+  program
+    .command('score')
+    .description('score one period inline: every employer (rules, model, level) and every city')
+    .requiredOption('--period <YYYY-MM>', 'the month to score')
+    .option('--city <code>', 'only this city (e.g. 510100)')
+    .option('--shards <n>', 'bucket-range shards (default SCORE_SHARDS)')
+    .option('--no-alerts', 'score only: raise no alerts and send no e-mails (backfills)')
+    .option('--json', 'print the summary as JSON')
+    .action(async (opts: { period: string; city?: string; shards?: string; alerts?: boolean; json?: boolean }) => scoreCommand(ctx(), opts));
+
+  program
+    .command('risk')
+    .description('scoring results')
+    .command('list')
+    .description('employers and cities with level, probability, rules hit and explanation')
+    .requiredOption('--period <YYYY-MM>', 'the month scored')
+    .option('--city <code>', 'only this city')
+    .option('--level <n>', 'this level and above (1 = Ⅰ … 4 = Ⅳ)')
+    .option('--limit <n>', 'at most this many employers', '50')
+    .option('--json', 'print JSON (with the full explanation)')
+    .action(async (opts: { period: string; city?: string; level?: string; limit: string; json?: boolean }) => riskListCommand(ctx(), opts));
+
+  program
+    .command('train')
+    .description("train the layoff model on the database's history and write a versioned artifact")
+    .option('--out <dir>', 'artifact directory', 'models/default')
+    .option('--from <YYYY-MM>', 'first month of features (default: the earliest with 24 months of history)')
+    .option('--to <YYYY-MM>', 'last month of features (default: 3 months before the latest data)')
+    .option('--epochs <n>', 'training epochs', '12')
+    .option('--seed <n>', 'random seed', '1')
+    .option('--negatives <share>', 'share of negative examples kept', '0.25')
+    .option('--kind <kind>', 'tcn, gru, mlp or logistic', 'tcn')
+    .option('--json', 'print the summary as JSON')
+    .action(async (opts: { out: string; from?: string; to?: string; epochs: string; seed: string; negatives: string; kind: string; json?: boolean }) =>
+      trainCommand(ctx(), opts),
+    );
+
+  const alerts = program.command('alerts').description('alerts: one per employer and kind, and per city; open → acknowledged → resolved');
+  alerts
+    .command('list')
+    .description('alerts, most severe first')
+    .option('--city <code>', 'only this city (e.g. 510100)')
+    .option('--level <n>', 'this level and above (1 = Ⅰ … 4 = Ⅳ)')
+    .option('--status <s>', 'pending, open, acknowledged, resolved, or active (open and acknowledged)')
+    .option('--limit <n>', 'at most this many', '100')
+    .option('--json', 'print JSON')
+    .action(async (opts: { city?: string; level?: string; status?: string; limit: string; json?: boolean }) => alertsListCommand(ctx(), opts));
+  alerts
+    .command('show <id>')
+    .description('one alert: evidence, append-only history, notifications')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { json?: boolean }) => alertsShowCommand(ctx(), id, opts));
+  alerts
+    .command('ack <id>')
+    .description('acknowledge an open alert')
+    .option('--by <name>', 'who acknowledges (recorded in the history)')
+    .option('--comment <text>', 'what was done')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { by?: string; comment?: string; json?: boolean }) => alertsTransitionCommand(ctx(), 'ack', id, opts));
+  alerts
+    .command('resolve <id>')
+    .description('resolve an alert with a disposition')
+    .option('--by <name>', 'who resolves (recorded in the history)')
+    .option('--disposition <d>', '核实为规模裁员 / 误报 / 已采取稳岗措施 / 企业已报告 / 其他 (其他 needs --comment)')
+    .option('--comment <text>', 'what was found or done')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { by?: string; disposition?: string; comment?: string; json?: boolean }) => alertsTransitionCommand(ctx(), 'resolve', id, opts));
+  alerts
+    .command('raise')
+    .description('raise, update and resolve alerts from a finished scoring run and queue their e-mails (a run is processed once)')
+    .option('--run <id>', 'the scoring run')
+    .option('--period <YYYY-MM>', 'the latest finished run of this month')
+    .option('--no-send', 'only queue the e-mails (a notify worker sends them)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { run?: string; period?: string; send?: boolean; json?: boolean }) => alertsRaiseCommand(ctx(), opts));
+
+  const notify = program.command('notify').description('the e-mail outbox');
+  notify
+    .command('send')
+    .description('send every e-mail waiting in the outbox now (SMTP_URL, or .eml files under OUTBOX_DIR)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => notifySendCommand(ctx(), opts));
+  notify
+    .command('list')
+    .description('e-mails and their delivery state (failed ones need ops)')
+    .option('--status <s>', 'pending, sending, sent or failed')
+    .option('--limit <n>', 'at most this many', '100')
+    .option('--json', 'print JSON')
+    .action(async (opts: { status?: string; limit: string; json?: boolean }) => notifyListCommand(ctx(), opts));
+
+  program
+    .command('serve')
+    .description('run the service: api (health, metrics, queue dashboard), worker (every stage of the night), scheduler (the nightly run and catch-ups)')
+    .option('--role <role>', 'api, worker, scheduler, all, or a comma-separated list', 'all')
+    .action(async (opts: { role: string }) => serveCommand(ctx(), opts));
+
+  program
+    .command('nightly')
+    .description('the night inline: poll and ingest every source, score the latest month (or --period), raise alerts, send e-mails')
+    .option('--period <YYYY-MM>', 'score this month instead of the latest loaded one')
+    .option('--from <YYYY-MM>', 'backfill: first month')
+    .option('--to <YYYY-MM>', 'backfill: last month')
+    .option('--json', 'print JSON')
+    .action(async (opts: { period?: string; from?: string; to?: string; json?: boolean }) => {
+      await nightlyCommand(ctx(), opts);
+    });
+
+  program
+    .command('queues')
+    .description('job counts per queue and the failed jobs')
+    .option('--failed <n>', 'failed jobs listed per queue', '20')
+    .option('--json', 'print JSON')
+    .action(async (opts: { failed: string; json?: boolean }) => queuesCommand(ctx(), opts));
+
+  program
+    .command('retry')
+    .description("retry a queue's failed jobs")
+    .option('--queue <name>', 'the queue (poll, ingest, nightly, score, alerts, notify)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { queue?: string; json?: boolean }) => retryCommand(ctx(), opts));
+
+  program
+    .command('evaluate')
+    .description('train on one generated province, replay another month by month, and write models/REPORT.md comparing the full system with baselines')
+    .option('--employers <n>', 'employers per generated province', '20000')
+    .option('--months <n>', 'months per generated province', '36')
+    .option('--train-seed <n>', 'seed of the province trained on', '1')
+    .option('--test-seed <n>', 'seed of the province scored', '2')
+    .option('--epochs <n>', 'training epochs of the sequence model', '12')
+    .option('--negatives <share>', 'share of negative examples kept in training', '0.25')
+    .option('--out <file>', 'the report (the PR-curve picture goes next to it)', 'models/REPORT.md')
+    .option('--json', 'print the results as JSON')
+    .action(async (opts: { employers: string; months: string; trainSeed: string; testSeed: string; epochs: string; negatives: string; out: string; json?: boolean }) =>
+      evaluateCommand(ctx(), opts),
+    );
+
+  program
+    .command('demo')
+    .description('the main job on the embedded default: generate a province (once), ingest it, summarise')
+    .option('--out <dir>', 'where generated provinces are kept', './data/demo')
+    .option('--employers <n>', 'number of employers', '20000')
+    .option('--months <n>', 'number of months', '36')
+    .option('--seed <n>', 'random seed', '1')
+    .action(async (opts: { out: string; employers: string; months: string; seed: string }) => setExit(await demoCommand(ctx(), opts)));
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are not failures; usage errors were printed by commander.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    process.stderr.write(`ews: ${oneLine(err)}\n`);
+    return err instanceof UsageError || err instanceof ConfigError ? 2 : 1;
+  } finally {
+    await context?.close();
+  }
+}
+
+function oneLine(err: unknown): string {
+  if (err instanceof ConfigError || err instanceof UsageError || err instanceof MigrationError || err instanceof ManifestError || err instanceof SourceError) {
+    return err.message;
+  }
+  const e = err as { message?: string; code?: string };
+  if (e.code === 'ECONNREFUSED') return `cannot reach a service (${e.message ?? ''}): is PostgreSQL/Redis running, and DATABASE_URL/REDIS_URL right?`;
+  return (e.message ?? String(err)).split('\n')[0] ?? 'failed';
+}

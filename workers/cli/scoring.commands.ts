@@ -1,0 +1,130 @@
+import { resolve } from 'node:path';
+import { cityName } from '../../services/domain/region.js';
+import { FEATURE_SPEC } from '../../services/scoring/features.js';
+import { isPeriod } from '../../services/scoring/period.js';
+import { RiskRepository } from '../../services/scoring/risk.repository.js';
+import { scorePeriod, type ModelScorer } from '../../services/scoring/score.service.js';
+import { SeriesRepository } from '../../services/scoring/series.repository.js';
+import { LEVEL_NAMES } from '../../services/scoring/rules/levels.js';
+import { processRun } from '../../services/alerts/alert.service.js';
+import { sendOutbox } from '../../services/notify/deliver.js';
+import type { CliContext } from './context.js';
+import { intOption, printJson, printTable, UsageError } from './output.js';
+
+function period(value: string | undefined): string {
+  if (value === undefined || !isPeriod(value)) throw new UsageError(`--period must be a month YYYY-MM, got ${value === undefined ? 'nothing' : `"${value}"`}`);
+  return value;
+}
+
+/**
+ * The model, loaded once into its worker threads; a refused artifact means
+ * rules only, said out loud, never a crash.
+ */
+export async function openModel(ctx: CliContext): Promise<{ model: ModelScorer | null; note: string | null }> {
+  const dir = resolve(ctx.config.scoring.modelDir);
+  try {
+    const { startInferencePool } = await import('../../models/inference.pool.js');
+    const pool = await startInferencePool(dir, FEATURE_SPEC, { threads: ctx.config.scoring.modelThreads });
+    ctx.onClose(() => pool.close());
+    return { model: { version: pool.version, predict: (x, n) => pool.predict(x, n) }, note: null };
+  } catch (err) {
+    const note = `model not used, scoring with rules only: ${(err as Error).message}`;
+    ctx.log.warn({ modelDir: dir }, note);
+    process.stderr.write(`ews: ${note}\n`);
+    return { model: null, note };
+  }
+}
+
+export async function scoreCommand(ctx: CliContext, opts: { period?: string; city?: string; shards?: string; alerts?: boolean; json?: boolean }): Promise<void> {
+  const p = period(opts.period);
+  const shardCount = opts.shards !== undefined ? intOption('shards', opts.shards, 1, 256) : ctx.config.scoring.shards;
+  const database = await ctx.db();
+  const { model, note } = await openModel(ctx);
+  const result = await scorePeriod(
+    {
+      series: new SeriesRepository(database),
+      risks: new RiskRepository(database),
+      thresholds: ctx.config.scoring.thresholds,
+      cityBands: ctx.config.scoring.cityRisk,
+      model,
+      log: ctx.log,
+    },
+    p,
+    { shards: shardCount, ...(opts.city !== undefined ? { city: opts.city } : {}), modelNote: note },
+  );
+  const summary = {
+    period: p,
+    run: result.runId,
+    employers: result.employers,
+    model: model?.version ?? null,
+    levels: result.levels,
+    citiesAtRisk: result.cities.filter((c) => c.industrySection === '*' && c.level !== null).length,
+    citiesDataMissing: result.cities.filter((c) => c.industrySection === '*' && c.dataMissing).map((c) => c.cityCode),
+  };
+  // A whole-province run raises its alerts and sends their e-mails straight away (Ⅰ/Ⅱ are due within hours).
+  let alerts: Awaited<ReturnType<typeof raiseAndSend>> | null = null;
+  if (opts.alerts !== false && opts.city === undefined) alerts = await raiseAndSend(ctx, result.runId);
+  if (opts.json) printJson({ ...summary, alerts });
+  else {
+    console.log(`scored ${summary.employers} employers for ${p} (run ${summary.run}, ${model ? `model ${model.version}` : 'rules only'})`);
+    if (alerts) {
+      console.log(`alerts: ${alerts.opened} opened, ${alerts.escalated} escalated, ${alerts.resolved} resolved, ${alerts.pending} waiting for the model's confirmation`);
+      console.log(`e-mails: ${alerts.delivery.sent} ${ctx.config.notify.smtpUrl !== undefined ? 'sent' : `written to ${ctx.config.notify.outboxDir}`}, ${alerts.delivery.failed} failed, ${alerts.delivery.deferred} deferred`);
+    }
+    console.log(`levels: Ⅰ ${summary.levels['1']}  Ⅱ ${summary.levels['2']}  Ⅲ ${summary.levels['3']}  Ⅳ ${summary.levels['4']}`);
+    if (summary.citiesDataMissing.length > 0) console.log(`data missing: ${summary.citiesDataMissing.map(cityName).join('、')}`);
+  }
+}
+
+export async function riskListCommand(ctx: CliContext, opts: { period?: string; city?: string; level?: string; limit: string; json?: boolean; employersOnly?: boolean }): Promise<void> {
+  const p = period(opts.period);
+  const level = opts.level !== undefined ? intOption('level', opts.level, 1, 4) : undefined;
+  const limit = intOption('limit', opts.limit, 1, 100_000);
+  const risks = new RiskRepository(await ctx.db());
+  const employers = await risks.list(p, { ...(opts.city !== undefined ? { city: opts.city } : {}), ...(level !== undefined ? { maxLevel: level } : {}), limit });
+  const cities = await risks.cities(p, opts.city !== undefined ? { city: opts.city } : {});
+  if (opts.json) {
+    printJson({ period: p, employers, cities });
+    return;
+  }
+  console.log(`employers at risk in ${p}${opts.city !== undefined ? ` (${cityName(opts.city)})` : ''}${level !== undefined ? `, level ${LEVEL_NAMES[level as 1 | 2 | 3 | 4]} and above` : ''}:`);
+  printTable(
+    employers.map((e) => ({
+      level: e.level !== null ? LEVEL_NAMES[e.level as 1 | 2 | 3 | 4] : '',
+      uscc: e.uscc,
+      name: e.name.length > 24 ? `${e.name.slice(0, 24)}…` : e.name,
+      city: cityName(e.city_code),
+      industry: e.industry_code,
+      workforce: e.workforce,
+      probability: e.probability === null ? '' : e.probability.toFixed(3),
+      at_stake: e.jobs_at_stake,
+      rules: e.rules.join(','),
+    })),
+    ['level', 'uscc', 'name', 'city', 'industry', 'workforce', 'probability', 'at_stake', 'rules'],
+  );
+  if (opts.employersOnly === true) return;
+  console.log('');
+  console.log('cities:');
+  printTable(
+    cities
+      .filter((c) => c.industry_section === '*')
+      .map((c) => ({
+        city: cityName(c.city_code),
+        level: c.data_missing ? '数据缺失 data missing' : c.level !== null ? LEVEL_NAMES[c.level as 1 | 2 | 3 | 4] : '',
+        employers: c.employers,
+        expected_losses: Math.round(c.expected_job_losses),
+        layoffs: c.observed_layoffs,
+        claims_vs_earlier: c.ui_claims_ratio ?? '',
+        surveyed_rate: c.surveyed_unemployment_rate ?? '',
+        missing: c.missing_feeds.join(', '),
+      })),
+    ['city', 'level', 'employers', 'expected_losses', 'layoffs', 'claims_vs_earlier', 'surveyed_rate', 'missing'],
+  );
+}
+
+async function raiseAndSend(ctx: CliContext, runId: number) {
+  const database = await ctx.db();
+  const result = await processRun({ database, alerts: ctx.config.alerts, notify: ctx.config.notify, log: ctx.log }, runId);
+  const delivery = await sendOutbox(database, ctx.config.notify, ctx.log);
+  return { opened: result.opened, escalated: result.escalated, resolved: result.resolved, pending: result.pending, notifications: result.notifications.length, delivery };
+}
