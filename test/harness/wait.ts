@@ -24,12 +24,15 @@ export async function jobResult<T>(queue: Queue, jobId: string, ms = 30_000): Pr
   let outcome: { value: T } | { error: string } | undefined;
   await until(
     async () => {
+      // The state first, then the job: a job read before it finished would
+      // carry no return value or reason, and a finished job no longer changes.
+      const state = await queue.getJobState(jobId);
+      if (state === 'unknown') throw new Error(`job ${jobId} is not in queue ${queue.name}`);
+      if (state !== 'completed' && state !== 'failed') return false;
       const job = await queue.getJob(jobId);
-      if (!job) throw new Error(`job ${jobId} is not in queue ${queue.name}`);
-      const state = await job.getState();
-      if (state === 'completed') outcome = { value: job.returnvalue as T };
-      else if (state === 'failed') outcome = { error: job.failedReason };
-      return outcome !== undefined;
+      if (!job) throw new Error(`job ${jobId} left queue ${queue.name} before it was read`);
+      outcome = state === 'completed' ? { value: job.returnvalue as T } : { error: job.failedReason };
+      return true;
     },
     ms,
     `job ${queue.name}/${jobId} finished`,
