@@ -6,7 +6,9 @@ import { adminUrl, databaseUrl } from './env.js';
 
 /** A database of its own for one test file, cloned from the migrated template. */
 export async function createTestDatabase(): Promise<Database & { name: string }> {
-  const name = `ews_test_${randomBytes(6).toString('hex')}`;
+  // The creation time in the name lets a later run tell a killed run's
+  // leftover from a database another run on this machine is still using.
+  const name = `ews_test_${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl() });
   await admin.connect();
   try {

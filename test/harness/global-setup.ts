@@ -9,6 +9,8 @@ import { adminUrl, databaseUrl } from './env.js';
  * the migrations' checksum so an unchanged schema is reused. Each test file
  * clones it (test/harness/db.ts), which takes milliseconds.
  */
+const STALE_AFTER_S = 6 * 3600;
+
 export default async function setup(project: TestProject): Promise<void> {
   const digest = createHash('sha256').update(listMigrations().map((m) => m.checksum).join()).digest('hex').slice(0, 12);
   const template = `ews_template_${digest}`;
@@ -29,11 +31,16 @@ export default async function setup(project: TestProject): Promise<void> {
       }
       await pool.end();
     }
-    // Leftovers of runs that were killed.
+    // Leftovers of runs that were killed: idle, and older than any run lasts.
+    // (A younger idle one may belong to a run going on beside this one.)
     const stale = await admin.query<{ datname: string }>(
-      "SELECT datname FROM pg_database WHERE datname LIKE 'ews_test_%' AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = pg_database.datname)",
+      "SELECT datname FROM pg_database WHERE datname LIKE 'ews\\_test\\_%' AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = pg_database.datname)",
     );
-    for (const r of stale.rows) await admin.query(`DROP DATABASE IF EXISTS ${r.datname}`);
+    const cutoff = Date.now() / 1000 - STALE_AFTER_S;
+    for (const r of stale.rows) {
+      const created = /^ews_test_(\d+)_[0-9a-f]+$/.exec(r.datname)?.[1];
+      if (created === undefined || Number(created) < cutoff) await admin.query(`DROP DATABASE IF EXISTS ${r.datname}`);
+    }
   } finally {
     await admin.query('SELECT pg_advisory_unlock(815100002)').catch(() => undefined);
     await admin.end();
