@@ -18,7 +18,8 @@ import { addMonths, monthRange } from '../services/scoring/period.js';
  */
 
 export const LAST_PERIOD = '2026-10';
-const GENERATOR_VERSION = 6;
+// 7: rows written in (bucket, uscc) order, as the ingest merge writes them.
+const GENERATOR_VERSION = 7;
 const INDUSTRIES = ['C13', 'C18', 'C36', 'C39', 'E48', 'F51', 'G53', 'H62', 'I65', 'K70', 'M75', 'O80'];
 
 export async function ensureHistory(serverUrl: string, name: string, employers: number, months: number, options: { rebuild?: boolean; say?: (s: string) => void } = {}): Promise<boolean> {
@@ -130,10 +131,12 @@ SELECT bucket, uscc, $1::date, '基准企业' || e, city, city, industry,
        LATERAL (SELECT greatest(1, size + ((e * 13 + $2 * 7) % 3) - 1 - CASE WHEN lays_off AND $2 >= $3 - 1 THEN size / 4 ELSE 0 END) AS ins,
                        (size * (CASE WHEN feb THEN 4 ELSE 2 END)) / 100 + (e + $2) % 2 AS hire,
                        (size * (CASE WHEN feb THEN 4 ELSE 2 END)) / 100 + (e + $2 * 3) % 2
-                         + CASE WHEN lays_off AND $2 = $3 - 1 THEN size / 4 ELSE 0 END AS sep) AS v`;
+                         + CASE WHEN lays_off AND $2 = $3 - 1 THEN size / 4 ELSE 0 END AS sep) AS v
+ ORDER BY bucket, uscc`;
 
 const HC_MONTH = `
 INSERT INTO headcount (bucket, uscc, period, jobs_begin, jobs_end, jobs_lost, loss_reason, planned_layoffs, furloughed, dispatched, batch_id)
 SELECT s.bucket, s.uscc, s.period, s.insured - s.hired + s.separated, s.insured, s.separated, CASE WHEN s.separated > 0 THEN 'other' END, 0, 0, 0, 1
   FROM social_insurance s JOIN bench_employer b ON b.bucket = s.bucket AND b.uscc = s.uscc
- WHERE s.period = $1::date AND b.bucket % 10 = 0`;
+ WHERE s.period = $1::date AND b.bucket % 10 = 0
+ ORDER BY s.bucket, s.uscc`;

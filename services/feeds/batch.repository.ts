@@ -265,10 +265,14 @@ export class BatchRepository {
     );
     // Rows a newer batch already holds stay as they are. Only then is ON
     // CONFLICT needed: it doubles the cost of the insert, so the usual case
-    // goes without it.
+    // goes without it. Rows go in key order (bucket, uscc for the monthly
+    // feeds): a month's partition is then laid out the way a scoring shard
+    // reads it, a bucket range as a run of pages, not a few rows on every
+    // page of the partition.
     const loaded = await client.query(
       `INSERT INTO ${spec.table} (${cols.join(', ')}, batch_id)
        SELECT ${cols.join(', ')}, $1 FROM ${stg} WHERE _reason IS NULL
+       ORDER BY ${spec.replaceColumns.join(', ')}
        ${newerLoaded ? 'ON CONFLICT DO NOTHING' : ''}`,
       [batch.batch_id],
     );

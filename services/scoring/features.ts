@@ -44,18 +44,26 @@ export function buildFeatures(batch: SeriesBatch, rows: readonly number[], endMo
   const F = FEATURES_PER_STEP;
   const out = new Float32Array(rows.length * FEATURE_STEPS * F);
   const start = endMonth - FEATURE_STEPS + 1;
-  rows.forEach((i, r) => {
+  // The calendar features are the same for every employer of the batch.
+  const sin = new Float64Array(FEATURE_STEPS);
+  const cos = new Float64Array(FEATURE_STEPS);
+  for (let s = 0; s < FEATURE_STEPS; s++) {
+    const cal = monthOf(batch.periods[Math.max(0, start + s)] ?? batch.periods[0] ?? '2000-01');
+    sin[s] = Math.sin((2 * Math.PI * cal) / 12);
+    cos[s] = Math.cos((2 * Math.PI * cal) / 12);
+  }
+  for (let r = 0; r < rows.length; r++) {
+    const i = rows[r] as number;
     const statics = staticFeatures(batch, i);
     for (let s = 0; s < FEATURE_STEPS; s++) {
       const m = start + s;
       const o = (r * FEATURE_STEPS + s) * F;
-      const cal = monthOf(batch.periods[Math.max(0, m)] ?? batch.periods[0] ?? '2000-01');
-      out[o + 16] = Math.sin((2 * Math.PI * cal) / 12);
-      out[o + 17] = Math.cos((2 * Math.PI * cal) / 12);
+      out[o + 16] = sin[s] as number;
+      out[o + 17] = cos[s] as number;
       for (let k = 0; k < statics.length; k++) out[o + STEP_FEATURES.length + k] = statics[k] as number;
       if (m >= 0) stepFeatures(batch, i, m, out, o);
     }
-  });
+  }
   for (let k = 0; k < out.length; k++) if (!Number.isFinite(out[k])) out[k] = 0;
   return out;
 }
@@ -100,33 +108,48 @@ export function employerCaused(b: SeriesBatch, k: number): number {
   return Math.max(0, (b.separated[k] as number) - Math.max(0, b.separatedTransfer[k] as number) - Math.max(0, b.separatedNatural[k] as number));
 }
 
-function medianCaused(b: SeriesBatch, i: number, m: number, span: number): number {
-  const values: number[] = [];
-  for (let j = Math.max(0, m - span); j < m; j++) {
-    const k = at(b, i, j);
-    if (b.si[k] === 1) values.push(employerCaused(b, k));
+/** Sorting room for the short lists below, reused: features run per employer and month. */
+const scratch = new Float64Array(32);
+
+/** Inserts v into the sorted first n values of scratch; returns n + 1. */
+function insertSorted(n: number, v: number): number {
+  let j = n - 1;
+  while (j >= 0 && (scratch[j] as number) > v) {
+    scratch[j + 1] = scratch[j] as number;
+    j--;
   }
-  if (values.length === 0) return 0;
-  values.sort((x, y) => x - y);
-  return values[Math.floor(values.length / 2)] as number;
+  scratch[j + 1] = v;
+  return n + 1;
 }
 
-function wageChange(b: SeriesBatch, i: number, m: number): number {
-  const perHead = (j: number): number | undefined => {
+/** The upper median of the employer-caused separations of the `span` months before m. */
+function medianCaused(b: SeriesBatch, i: number, m: number, span: number): number {
+  let n = 0;
+  for (let j = Math.max(0, m - span); j < m; j++) {
     const k = at(b, i, j);
-    const insured = b.insured[k] as number;
-    return b.si[k] === 1 && insured > 0 ? (b.wageBaseTotal[k] as number) / insured : undefined;
-  };
-  const now = perHead(m);
-  if (now === undefined) return 0;
-  const past: number[] = [];
-  for (let j = Math.max(0, m - 6); j < m; j++) {
-    const v = perHead(j);
-    if (v !== undefined) past.push(v);
+    if (b.si[k] === 1) n = insertSorted(n, employerCaused(b, k));
   }
-  if (past.length === 0) return 0;
-  past.sort((x, y) => x - y);
-  const median = past[Math.floor(past.length / 2)] as number;
+  return n === 0 ? 0 : (scratch[n >> 1] as number);
+}
+
+/** Wage base per insured person of month j, NaN when there is none. */
+function wagePerHead(b: SeriesBatch, i: number, j: number): number {
+  const k = at(b, i, j);
+  const insured = b.insured[k] as number;
+  return b.si[k] === 1 && insured > 0 ? (b.wageBaseTotal[k] as number) / insured : Number.NaN;
+}
+
+/** Log change of the wage base per head against the upper median of the 6 months before. */
+function wageChange(b: SeriesBatch, i: number, m: number): number {
+  const now = wagePerHead(b, i, m);
+  if (Number.isNaN(now)) return 0;
+  let n = 0;
+  for (let j = Math.max(0, m - 6); j < m; j++) {
+    const v = wagePerHead(b, i, j);
+    if (!Number.isNaN(v)) n = insertSorted(n, v);
+  }
+  if (n === 0) return 0;
+  const median = scratch[n >> 1] as number;
   return median > 0 ? clip(Math.log(now / median), -1, 1) : 0;
 }
 
