@@ -27,6 +27,7 @@ import { FEATURE_SPEC, FEATURE_STEPS, FEATURES_PER_STEP } from '../services/scor
 import { RiskRepository } from '../services/scoring/risk.repository.js';
 import { newStageClock, scorePeriod } from '../services/scoring/score.service.js';
 import { SeriesRepository } from '../services/scoring/series.repository.js';
+import { startShardThreads } from '../services/scoring/shard.threads.js';
 
 
 async function main(): Promise<void> {
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
   const employers = wholeNumber('employers', values.employers, 1, 5_000_000);
   const months = wholeNumber('months', values.months, 25, 60);
   const config = loadConfig();
-  const shardCount = values.shards !== undefined ? wholeNumber('shards', values.shards, 1, 256) : Math.max(config.scoring.shards, Math.ceil(employers / 40_000));
+  const shardCount = values.shards !== undefined ? wholeNumber('shards', values.shards, 1, 256) : Math.max(config.scoring.shards, Math.ceil(employers / 20_000));
   const log = createLogger({ ...config, log: { ...config.log, level: 'warn' } });
   const say = (s: string): void => void process.stderr.write(`${s}\n`);
 
@@ -60,10 +61,13 @@ async function main(): Promise<void> {
     await migrate(database.pool); // a kept database may predate the latest migrations
     const pool = await startInferencePool(resolve(config.scoring.modelDir), FEATURE_SPEC, { threads: config.scoring.modelThreads });
     stopPool.push(() => pool.close());
+    const model = { version: pool.version, predict: (x: Float32Array, n: number) => pool.predict(x, n) };
+    const threads = config.scoring.threads > 0 ? await startShardThreads({ databaseUrl: benchUrl, thresholds: config.scoring.thresholds, threads: config.scoring.threads, model }) : null;
+    if (threads) stopPool.push(() => threads.close());
     const clock = newStageClock();
     await database.pool.query('DELETE FROM employer_risk WHERE period = $1', [`${LAST_PERIOD}-01`]);
 
-    say(`scoring ${LAST_PERIOD} in ${shardCount} shards (model ${pool.version}, ${config.scoring.modelThreads} inference threads) …`);
+    say(`scoring ${LAST_PERIOD} in ${shardCount} shards (model ${pool.version}, ${config.scoring.threads} scoring threads, ${config.scoring.modelThreads} inference threads) …`);
     const t0 = performance.now();
     const result = await scorePeriod(
       {
@@ -71,9 +75,10 @@ async function main(): Promise<void> {
         risks: new RiskRepository(database),
         thresholds: config.scoring.thresholds,
         cityBands: config.scoring.cityRisk,
-        model: { version: pool.version, predict: (x, n) => pool.predict(x, n) },
+        model,
         log,
         clock,
+        threads,
       },
       LAST_PERIOD,
       { shards: shardCount },
@@ -82,6 +87,10 @@ async function main(): Promise<void> {
     const peakRssMib = process.resourceUsage().maxRSS / 1024;
     const written = await database.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM employer_risk WHERE period = $1', [`${LAST_PERIOD}-01`]);
     if (written.rows[0]?.n !== result.employers) throw new Error(`scored ${result.employers} employers but ${written.rows[0]?.n} rows were written`);
+    if (threads) {
+      await threads.close();
+      stopPool.pop();
+    }
     await pool.close();
     stopPool.pop();
 

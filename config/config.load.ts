@@ -33,6 +33,7 @@ export const ENV_OPTIONS: readonly EnvOption[] = [
   { env: 'MODEL_DIR', path: ['scoring', 'modelDir'], kind: 'string' },
   { env: 'MODEL_THREADS', path: ['scoring', 'modelThreads'], kind: 'int' },
   { env: 'SCORE_SHARDS', path: ['scoring', 'shards'], kind: 'int' },
+  { env: 'SCORE_THREADS', path: ['scoring', 'threads'], kind: 'int' },
   { env: 'SMTP_URL', path: ['notify', 'smtpUrl'], kind: 'string' },
   { env: 'NOTIFY_FROM', path: ['notify', 'from'], kind: 'string' },
   { env: 'OUTBOX_DIR', path: ['notify', 'outboxDir'], kind: 'string' },

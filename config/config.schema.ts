@@ -74,8 +74,10 @@ export const configSchema = z
         /** The model artifact nightly scoring loads; a refused one means rules only. */
         modelDir: z.string().min(1).default('models/default'),
         modelThreads: positiveInt.max(16).default(2),
+        /** Worker threads that score shards (read, features, rules, write); 0: on the calling thread. */
+        threads: nonNegativeInt.max(16).default(2),
         /** Bucket-range shards a period is scored in. */
-        shards: positiveInt.max(256).default(16),
+        shards: positiveInt.max(256).default(64),
         thresholds: thresholdsSchema.prefault({}),
         cityRisk: cityRiskSchema.prefault({}),
       })

@@ -43,7 +43,7 @@ export const nightlySchema = z
       .object({
         poll: stageSchema(1, 5, 30_000),
         ingest: stageSchema(2, 5, 30_000),
-        score: stageSchema(2, 3, 10_000),
+        score: stageSchema(3, 3, 10_000),
         nightly: stageSchema(2, 3, 10_000),
         alerts: stageSchema(1, 5, 10_000),
         notify: stageSchema(4, 8, 30_000),

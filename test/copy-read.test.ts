@@ -35,6 +35,20 @@ describe('copyScan reads COPY text in place', () => {
     }
   });
 
+  it('skipIf matches a whole field only, and stays put when it does not match', async () => {
+    const client = await database.pool.connect();
+    try {
+      const got: unknown[] = [];
+      await copyScan(client, `SELECT 'AB12', 7 UNION ALL SELECT 'AB1', 8 UNION ALL SELECT 'AB123', 9`, (r) => {
+        const a = r.skipIf('AB12');
+        got.push([a, a ? null : r.ascii(), r.int()]);
+      });
+      expect(got).toEqual([[true, null, 7], [false, 'AB1', 8], [false, 'AB123', 9]]);
+    } finally {
+      client.release();
+    }
+  });
+
   it('refuses a field that is not the integer the reader expects', async () => {
     const client = await database.pool.connect();
     try {

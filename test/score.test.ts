@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../config/config.schema.js';
 import type { Database } from '../services/db/database.js';
 import { RiskRepository } from '../services/scoring/risk.repository.js';
-import { scorePeriod, type ScoreDeps } from '../services/scoring/score.service.js';
+import { newStageClock, scorePeriod, type ScoreDeps } from '../services/scoring/score.service.js';
+import { startShardThreads } from '../services/scoring/shard.threads.js';
 import { SeriesRepository } from '../services/scoring/series.repository.js';
 import type { GenerateSummary } from '../services/synth/province.generate.js';
 import { FEATURE_SPEC } from '../services/scoring/features.js';
@@ -151,6 +152,46 @@ describe('scoring with the model', () => {
       expect(run).toEqual({ model_version: 'default', model_note: null });
     } finally {
       await pool.close();
+    }
+  });
+
+  it('scores the same in scoring threads as on this thread: every row, level, probability and explanation', async () => {
+    const pool = await startInferencePool(fileURLToPath(new URL('../models/default', import.meta.url)), FEATURE_SPEC, { threads: 1 });
+    const model = { version: pool.version, predict: (x: Float32Array, n: number) => pool.predict(x, n) };
+    const threads = await startShardThreads({ databaseUrl: databaseUrl(database.name), thresholds: config.scoring.thresholds, threads: 2, model });
+    const rows = async (runId: number) =>
+      (await sql<Record<string, unknown>>`SELECT bucket, uscc, level, rule_level, probability, jobs_at_stake, excess_separations, rules, kinds, explanation::text AS explanation
+            FROM employer_risk WHERE period = ${`${summary.lastPeriod}-01`}::date AND run_id = ${runId} ORDER BY bucket, uscc`.execute(database.db)).rows;
+    try {
+      // The same shards both ways: the model's drivers are measured against the employers of a shard.
+      const inline = await scorePeriod({ ...deps, model }, summary.lastPeriod, { shards: 3 });
+      const before = await rows(inline.runId);
+      const clock = newStageClock();
+      const threaded = await scorePeriod({ ...deps, model, threads, clock }, summary.lastPeriod, { shards: 3 });
+      const after = await rows(threaded.runId);
+      expect(threaded.employers).toBe(inline.employers);
+      expect(threaded.levels).toEqual(inline.levels);
+      expect(after).toHaveLength(before.length);
+      expect(after).toEqual(before);
+      // The threads' stage times come back to the caller's clock.
+      expect(clock.read).toBeGreaterThan(0);
+      expect(clock.predict).toBeGreaterThan(0);
+    } finally {
+      await threads.close();
+      await pool.close();
+    }
+  });
+
+  it('fails a run whose scoring thread cannot reach the database, with the reason, and records it failed', async () => {
+    const threads = await startShardThreads({ databaseUrl: databaseUrl('ews_no_such_database'), thresholds: config.scoring.thresholds, threads: 1, model: null });
+    try {
+      const err: unknown = await scorePeriod({ ...deps, threads }, summary.lastPeriod, { shards: 2 }).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).message).toMatch(/ews_no_such_database.*does not exist/);
+      const run = await database.db.selectFrom('score_run').select('status').orderBy('run_id', 'desc').limit(1).executeTakeFirstOrThrow();
+      expect(run.status).toBe('failed');
+    } finally {
+      await threads.close();
     }
   });
 

@@ -7,6 +7,7 @@ import { RiskRepository } from '../services/scoring/risk.repository.js';
 import { scoreCities, scoreShard, scoringContext, shards, type ModelScorer, type ScoreDeps } from '../services/scoring/score.service.js';
 import type { ScoringContext } from '../services/scoring/series.js';
 import { SeriesRepository } from '../services/scoring/series.repository.js';
+import type { ShardThreads } from '../services/scoring/shard.threads.js';
 import { jobOptions, raiseAlertsJobId } from './jobs.catalog.js';
 import type { QueueSet } from './worker.js';
 import type { Handlers } from './worker.js';
@@ -37,6 +38,8 @@ export interface NightlyWorkerDeps {
   prefix: string;
   /** The model, loaded once per worker process (null: rules only, with the reason). */
   model: () => Promise<{ model: ModelScorer | null; note: string | null }>;
+  /** The threads that score shards, started once per worker process (null: on this thread). */
+  threads?: () => Promise<ShardThreads | null>;
 }
 
 export function nightlyHandlers(deps: NightlyWorkerDeps): Pick<Handlers, 'nightly' | 'night-score' | 'score-shard' | 'score-cities'> & { close(): Promise<void> } {
@@ -52,7 +55,8 @@ export function nightlyHandlers(deps: NightlyWorkerDeps): Pick<Handlers, 'nightl
 
   const scoreDeps = async (): Promise<ScoreDeps> => {
     const { model } = await deps.model();
-    return { series, risks, thresholds: config.scoring.thresholds, cityBands: config.scoring.cityRisk, model, log };
+    const threads = deps.threads ? await deps.threads() : null;
+    return { series, risks, thresholds: config.scoring.thresholds, cityBands: config.scoring.cityRisk, model, log, threads };
   };
 
   return {

@@ -6,6 +6,7 @@ import { connectDatabase } from '../services/db/connect.js';
 import type { Logger } from '../services/log.js';
 import { FEATURE_SPEC } from '../services/scoring/features.js';
 import type { ModelScorer } from '../services/scoring/score.service.js';
+import { startShardThreads, type ShardThreads } from '../services/scoring/shard.threads.js';
 import { openTransport } from '../services/notify/transport.js';
 import { ingestHandlers } from './ingest.processors.js';
 import type { QueueName } from './jobs.catalog.js';
@@ -47,13 +48,35 @@ export async function serve(config: Config, log: Logger, roles: ReadonlySet<Role
     const queues = openQueues(connection, prefix);
     closers.push({ name: 'queues', close: () => queues.close() });
 
+    // The model and the scoring threads start on first use, but their closer
+    // is placed now, before the workers': shutdown stops the workers (and
+    // their running shards) first, then the threads, then the model.
+    let pool: { close(): Promise<void> } | null = null;
+    let threadsStarted: ShardThreads | null = null;
+    closers.push({
+      name: 'model and scoring threads',
+      close: async () => {
+        await threadsStarted?.close();
+        await pool?.close();
+      },
+    });
     let modelReady: Promise<{ model: ModelScorer | null; note: string | null }> | null = null;
     const model = (): Promise<{ model: ModelScorer | null; note: string | null }> => {
       modelReady ??= loadModel(config, log).then((m) => {
-        if (m.pool) closers.push({ name: 'model', close: () => m.pool!.close() });
+        pool = m.pool;
         return { model: m.model, note: m.note };
       });
       return modelReady;
+    };
+    let threadsReady: Promise<ShardThreads | null> | null = null;
+    const scoringThreads = (): Promise<ShardThreads | null> => {
+      threadsReady ??= model().then(async ({ model: m }) => {
+        if (config.scoring.threads === 0) return null;
+        threadsStarted = await startShardThreads({ databaseUrl: database.url, thresholds: config.scoring.thresholds, threads: config.scoring.threads, model: m, logLevel: config.log.level });
+        return threadsStarted;
+      });
+      threadsReady.catch(() => (threadsReady = null));
+      return threadsReady;
     };
 
     if (roles.has('scheduler')) {
@@ -69,7 +92,7 @@ export async function serve(config: Config, log: Logger, roles: ReadonlySet<Role
       const stages = config.nightly.stages;
       const transport = openTransport(config.notify);
       closers.push({ name: 'mail transport', close: () => Promise.resolve(transport.close()) });
-      const nightly = nightlyHandlers({ config, database, log, queues, connection, prefix, model });
+      const nightly = nightlyHandlers({ config, database, log, queues, connection, prefix, model, threads: scoringThreads });
       closers.push({ name: 'flow producer', close: () => nightly.close() });
       const handlers: Handlers = {
         ...ingestHandlers(config, { batches: new BatchRepository(database), log }, queues.queues.ingest),

@@ -134,6 +134,21 @@ export class CopyFields {
     return this.buf.toString('latin1', from, end);
   }
 
+  /**
+   * True, and past the field, when the field is exactly the ASCII string s;
+   * false, and not moved, otherwise. Matches a key without making a string.
+   */
+  skipIf(s: string): boolean {
+    const b = this.buf;
+    const from = this.pos;
+    const n = s.length;
+    const end = from + n;
+    if (end > this.lineEnd || (b[end] !== TAB && end !== this.lineEnd)) return false;
+    for (let k = 0; k < n; k++) if (b[from + k] !== s.charCodeAt(k)) return false;
+    this.pos = end + 1;
+    return true;
+  }
+
   /** A date field 'YYYY-MM-DD' as a month number (year × 12 + month − 1); NaN for NULL. */
   month(): number {
     const b = this.buf;

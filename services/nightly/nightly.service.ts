@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import { sendOutbox } from '../notify/deliver.js';
 import { RiskRepository } from '../scoring/risk.repository.js';
 import { scorePeriod, type ModelScorer } from '../scoring/score.service.js';
+import type { ShardThreads } from '../scoring/shard.threads.js';
 import { SeriesRepository } from '../scoring/series.repository.js';
 
 /**
@@ -106,7 +107,7 @@ export interface InlineNight {
 export async function runNightInline(
   deps: NightDeps,
   model: ModelScorer | null,
-  options: { period?: string; modelNote?: string | null; onStage?: (stage: string) => void } = {},
+  options: { period?: string; modelNote?: string | null; onStage?: (stage: string) => void; threads?: ShardThreads | null } = {},
 ): Promise<InlineNight> {
   const { config, database, log } = deps;
   options.onStage?.('poll and ingest');
@@ -129,7 +130,7 @@ export async function runNightInline(
   }
   options.onStage?.(`score ${period}`);
   const scored = await scorePeriod(
-    { series: new SeriesRepository(database), risks: new RiskRepository(database), thresholds: config.scoring.thresholds, cityBands: config.scoring.cityRisk, model, log },
+    { series: new SeriesRepository(database), risks: new RiskRepository(database), thresholds: config.scoring.thresholds, cityBands: config.scoring.cityRisk, model, log, threads: options.threads ?? null },
     period,
     { shards: config.scoring.shards, modelNote: options.modelNote ?? null },
   );

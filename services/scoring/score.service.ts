@@ -10,6 +10,7 @@ import { evaluateRules } from './rules/index.js';
 import type { RuleHit } from './rules/index.js';
 import { at, type ScoringContext, type SeriesBatch } from './series.js';
 import type { SeriesRepository } from './series.repository.js';
+import type { ShardThreads } from './shard.threads.js';
 
 /**
  * The scoring stage: per shard (a bucket range, optionally one city) read
@@ -21,6 +22,7 @@ import type { SeriesRepository } from './series.repository.js';
 
 export interface ModelScorer {
   readonly version: string;
+  /** Calibrated probabilities for n windows; x is handed over (it may be detached afterwards). */
   predict(x: Float32Array, n: number): Promise<Float32Array>;
 }
 
@@ -34,7 +36,12 @@ export interface ScoreDeps {
   readonly log: Logger;
   /** When given, seconds spent in each stage are added here (benchmarks, run logs). */
   readonly clock?: StageClock;
+  /** When given, shards are scored in these worker threads instead of on this thread. */
+  readonly threads?: ShardThreads | null;
 }
+
+/** What scoring one shard needs (a scoring thread has no city bands). */
+export type ShardDeps = Pick<ScoreDeps, 'series' | 'risks' | 'thresholds' | 'model' | 'log' | 'clock' | 'threads'>;
 
 /** Seconds spent per stage, summed over shards (lanes overlap, so the sum may exceed wall time). */
 export interface StageClock {
@@ -77,8 +84,13 @@ export async function scoringContext(deps: ScoreDeps, period: string): Promise<S
   return deps.series.newIntakes([addMonths(period, -1), period]);
 }
 
-export async function scoreShard(deps: ScoreDeps, runId: number, period: string, shard: Shard, ctx: ScoringContext): Promise<ShardResult> {
+export async function scoreShard(deps: ShardDeps, runId: number, period: string, shard: Shard, ctx: ScoringContext): Promise<ShardResult> {
   const clock = deps.clock;
+  if (deps.threads) {
+    const scored = await deps.threads.score(runId, period, shard, ctx.intakes);
+    if (clock) for (const k of Object.keys(scored.clock) as (keyof StageClock)[]) clock[k] += scored.clock[k];
+    return scored.result;
+  }
   let t = performance.now();
   const lap = (stage: keyof StageClock): void => {
     const now = performance.now();
@@ -89,11 +101,14 @@ export async function scoreShard(deps: ScoreDeps, runId: number, period: string,
   lap('read');
   const all = Array.from({ length: batch.size }, (_, i) => i);
   let probabilities: Float32Array | null = null;
+  // The explanation reads only the last DRIVER_STEPS steps: taken before the
+  // model is asked, so that the whole window can be handed over, not copied.
   let features: Float32Array | null = null;
   if (deps.model !== null && batch.size > 0) {
-    features = buildFeatures(batch, all);
+    const x = buildFeatures(batch, all);
+    features = lastSteps(x, batch.size);
     lap('features');
-    probabilities = await deps.model.predict(features, batch.size);
+    probabilities = await deps.model.predict(x, batch.size);
     lap('predict');
   }
   const stats = features ? featureStats(features, batch.size) : null;
@@ -173,8 +188,10 @@ export async function scorePeriod(
   const started = performance.now();
   const totals = { employers: 0, levels: { '1': 0, '2': 0, '3': 0, '4': 0 } };
   try {
-    // Two shards at a time by default: while one waits on PostgreSQL or the
-    // model's threads, the other's rules and features use the main thread.
+    // Inline, two shards at a time by default: while one waits on PostgreSQL
+    // or the model's threads, the other's rules and features use this
+    // thread. With scoring threads, one shard per thread and one more, so
+    // that no thread idles while another waits.
     let next = 0;
     const lane = async (): Promise<void> => {
       while (next < list.length) {
@@ -184,7 +201,7 @@ export async function scorePeriod(
         for (const k of ['1', '2', '3', '4'] as const) totals.levels[k] += r.levels[k];
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, list.length)) }, lane));
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? (deps.threads ? deps.threads.threads + 1 : 2), list.length)) }, lane));
     const cities = await scoreCities(deps, runId, period);
     await deps.risks.finishRun(runId, 'done', totals.employers, list.length);
     deps.log.info({ period, runId, employers: totals.employers, levels: totals.levels, seconds: Math.round(performance.now() - started) / 1000 }, 'period scored');
@@ -238,13 +255,28 @@ const DRIVER_FEATURES: readonly { name: (typeof STEP_FEATURES)[number]; sign: 1 
   { name: 'wage_per_head_change', sign: -1 }, { name: 'jobs_lost_rate', sign: 1 }, { name: 'net_change', sign: -1 },
 ];
 
+/** Steps of each window the explanation reads: the last three months. */
+const DRIVER_STEPS = 3;
+
+/** The last DRIVER_STEPS steps of each of n windows [n, FEATURE_STEPS, F], as [n, DRIVER_STEPS, F]. */
+function lastSteps(x: Float32Array, n: number): Float32Array {
+  const F = FEATURES_PER_STEP;
+  const out = new Float32Array(n * DRIVER_STEPS * F);
+  for (let r = 0; r < n; r++) {
+    const from = (r * FEATURE_STEPS + FEATURE_STEPS - DRIVER_STEPS) * F;
+    out.set(x.subarray(from, from + DRIVER_STEPS * F), r * DRIVER_STEPS * F);
+  }
+  return out;
+}
+
+/** Mean and spread of each feature in the last month, over the shard's employers (x as lastSteps gives it). */
 function featureStats(x: Float32Array, n: number): { mean: Float64Array; sd: Float64Array } {
   const F = FEATURES_PER_STEP;
   const mean = new Float64Array(F);
   const sq = new Float64Array(F);
-  const last = FEATURE_STEPS - 1;
+  const last = DRIVER_STEPS - 1;
   for (let r = 0; r < n; r++) {
-    const o = (r * FEATURE_STEPS + last) * F;
+    const o = (r * DRIVER_STEPS + last) * F;
     for (let f = 0; f < F; f++) {
       const v = x[o + f] as number;
       mean[f] = (mean[f] as number) + v;
@@ -266,8 +298,8 @@ function drivers(x: Float32Array, stats: { mean: Float64Array; sd: Float64Array 
     const f = STEP_FEATURES.indexOf(d.name);
     let best = -Infinity;
     let value = 0;
-    for (let s = FEATURE_STEPS - 3; s < FEATURE_STEPS; s++) {
-      const v = x[(r * FEATURE_STEPS + s) * F + f] as number;
+    for (let s = 0; s < DRIVER_STEPS; s++) {
+      const v = x[(r * DRIVER_STEPS + s) * F + f] as number;
       const z = (d.sign * (v - (stats.mean[f] as number))) / (stats.sd[f] as number);
       if (z > best) {
         best = z;

@@ -57,7 +57,7 @@ export class SeriesRepository {
                 s.ui_claims, s.separated_transfer, s.separated_natural, s.separated_migrant
            FROM social_insurance s WHERE ${where('s', from)}`,
         (r) => {
-          const i = b.known(r.ascii());
+          const i = b.next(r);
           if (i !== undefined) b.si(i, r.month() - first, r);
         },
       );
@@ -66,7 +66,7 @@ export class SeriesRepository {
         client,
         `SELECT h.uscc, h.period, h.jobs_begin, h.jobs_end, h.jobs_lost, h.planned_layoffs, h.furloughed FROM headcount h WHERE ${where('h', from)}`,
         (r) => {
-          const i = b.known(r.ascii());
+          const i = b.next(r);
           if (i !== undefined) b.hc(i, r.month() - first, r);
         },
       );
@@ -88,25 +88,52 @@ export class SeriesRepository {
     return b.build();
   }
 
-  /** New employer codes of these months, province-wide (a transferred block may land in any bucket). */
+  /**
+   * New employer codes of these months, province-wide (a transferred block
+   * may land in any bucket): codes whose first social-insurance row ever is
+   * in that month. Found in two steps so that a night never hashes the whole
+   * history: the codes with no row the month before (two partitions), then,
+   * of those few, the ones that never had a row earlier at all (index probes).
+   */
   async newIntakes(periods: readonly string[]): Promise<ScoringContext> {
-    const rows = await this.database.pool.query<{ uscc: string; city_code: string; industry_code: string; period: string; insured: number; hired: number }>(
-      `SELECT s.uscc, s.city_code, s.industry_code, to_char(s.period, 'YYYY-MM') AS period, s.insured, s.hired
-         FROM social_insurance s
-        WHERE s.period = ANY($1::date[])
-          AND NOT EXISTS (SELECT 1 FROM social_insurance p WHERE p.bucket = s.bucket AND p.uscc = s.uscc AND p.period < s.period)
-          AND s.insured >= $2`,
-      [periods.map((p) => `${p}-01`), 5],
-    );
-    const byKey = new Map<string, NewEmployerIntake[]>();
-    for (const r of rows.rows) {
-      const key = `${r.city_code}|${r.period}`;
-      const list = byKey.get(key) ?? [];
-      list.push({ uscc: r.uscc, cityCode: r.city_code, industryCode: r.industry_code, period: r.period, insured: r.insured, hired: r.hired });
-      byKey.set(key, list);
+    const intakes: NewEmployerIntake[] = [];
+    for (const period of [...new Set(periods)]) {
+      const candidates = await this.database.pool.query<{ bucket: number; uscc: string; city_code: string; industry_code: string; insured: number; hired: number }>(
+        `SELECT s.bucket, s.uscc, s.city_code, s.industry_code, s.insured, s.hired
+           FROM social_insurance s
+          WHERE s.period = $1::date AND s.insured >= $3
+            AND NOT EXISTS (SELECT 1 FROM social_insurance q WHERE q.period = $2::date AND q.bucket = s.bucket AND q.uscc = s.uscc)`,
+        [`${period}-01`, `${addMonths(period, -1)}-01`, MIN_INTAKE],
+      );
+      if (candidates.rows.length === 0) continue;
+      const returning = await this.database.pool.query<{ uscc: string }>(
+        `SELECT c.uscc
+           FROM unnest($1::smallint[], $2::text[]) AS c(bucket, uscc)
+          WHERE EXISTS (SELECT 1 FROM social_insurance p WHERE p.bucket = c.bucket AND p.uscc = c.uscc::char(18) AND p.period < $3::date)`,
+        [candidates.rows.map((r) => r.bucket), candidates.rows.map((r) => r.uscc), `${addMonths(period, -1)}-01`],
+      );
+      const earlier = new Set(returning.rows.map((r) => r.uscc));
+      for (const r of candidates.rows) {
+        if (!earlier.has(r.uscc)) intakes.push({ uscc: r.uscc, cityCode: r.city_code, industryCode: r.industry_code, period, insured: r.insured, hired: r.hired });
+      }
     }
-    return { newIntakes: (city, period) => byKey.get(`${city}|${period}`) ?? [] };
+    return intakeContext(intakes);
   }
+}
+
+/** Staff a new code must start with to count as a place transferred staff may have gone. */
+const MIN_INTAKE = 5;
+
+/** A ScoringContext over a list of new employer codes (also how a worker thread rebuilds the one the main thread read). */
+export function intakeContext(intakes: readonly NewEmployerIntake[]): ScoringContext {
+  const byKey = new Map<string, NewEmployerIntake[]>();
+  for (const r of intakes) {
+    const key = `${r.cityCode}|${r.period}`;
+    const list = byKey.get(key) ?? [];
+    list.push(r);
+    byKey.set(key, list);
+  }
+  return { intakes, newIntakes: (city, period) => byKey.get(`${city}|${period}`) ?? [] };
 }
 
 /** Columnar arrays that grow as employers arrive. */
@@ -157,6 +184,25 @@ class BatchBuilder {
 
   known(uscc: string): number | undefined {
     return this.index.get(uscc);
+  }
+
+  /** Where the last row's employer was followed by another: rows of each month come in the same order. */
+  private expected = 0;
+
+  /**
+   * The employer of a row whose next field is its uscc (and steps past it).
+   * Each month's rows arrive in the order the employers were first seen, so
+   * the one after the last match is tried before the index.
+   */
+  next(r: CopyFields): number | undefined {
+    const guess = this.expected;
+    if (guess < this.n && r.skipIf(this.uscc[guess] as string)) {
+      this.expected = guess + 1;
+      return guess;
+    }
+    const i = this.index.get(r.ascii());
+    if (i !== undefined) this.expected = i + 1;
+    return i;
   }
 
   /** Name and codes from the employer's latest row (fields: name, city, region, industry). */

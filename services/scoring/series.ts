@@ -75,6 +75,8 @@ export interface NewEmployerIntake {
 export interface ScoringContext {
   /** New employer codes by city for a month ('YYYY-MM'). */
   newIntakes(cityCode: string, period: string): readonly NewEmployerIntake[];
+  /** All of them, as read (what a scoring thread is sent to rebuild the context). */
+  readonly intakes: readonly NewEmployerIntake[];
 }
 
 export const at = (batch: SeriesBatch, employer: number, month: number): number => employer * batch.months + month;

@@ -35,10 +35,11 @@ export async function demoCommand(ctx: CliContext, opts: { out: string; employer
 
   // The generated province is the night's feed source.
   const config: Config = { ...ctx.config, feeds: { ...ctx.config.feeds, sources: [{ name: 'demo', url: `file://${resolve(out, 'feeds')}/` }] } };
-  const { model, note } = await openModel(ctx);
+  const { model, note, threads } = await openModel(ctx);
   const progress = process.stderr.isTTY;
   const night = await runNightInline({ config, database, log: ctx.log }, model, {
     modelNote: note,
+      threads,
     onStage: (s) => progress && process.stderr.write(`\rnightly: ${s}…\u001b[K`),
   });
   if (progress) process.stderr.write('\r\u001b[K');

@@ -34,7 +34,7 @@ export async function nightlyCommand(ctx: CliContext, opts: { period?: string; f
   if (opts.period !== undefined && opts.from !== undefined) throw new UsageError('pass either --period or --from/--to');
   if (opts.from !== undefined && opts.to !== undefined && opts.from > opts.to) throw new UsageError(`--from ${opts.from} is after --to ${opts.to}`);
   const database = await ctx.db();
-  const { model, note } = await openModel(ctx);
+  const { model, note, threads } = await openModel(ctx);
   const periods: (string | undefined)[] = [];
   if (opts.from !== undefined && opts.to !== undefined) for (let p = opts.from; p <= opts.to; p = addMonths(p, 1)) periods.push(p);
   else periods.push(opts.period);
@@ -44,6 +44,7 @@ export async function nightlyCommand(ctx: CliContext, opts: { period?: string; f
     const night = await runNightInline({ config: ctx.config, database, log: ctx.log }, model, {
       ...(period !== undefined ? { period } : {}),
       modelNote: note,
+      threads,
       onStage: (s) => progress && process.stderr.write(`\rnightly: ${s}…\u001b[K`),
     });
     if (progress) process.stderr.write('\r\u001b[K');

@@ -5,6 +5,7 @@ import { isPeriod } from '../../services/scoring/period.js';
 import { RiskRepository } from '../../services/scoring/risk.repository.js';
 import { scorePeriod, type ModelScorer } from '../../services/scoring/score.service.js';
 import { SeriesRepository } from '../../services/scoring/series.repository.js';
+import { startShardThreads, type ShardThreads } from '../../services/scoring/shard.threads.js';
 import { LEVEL_NAMES } from '../../services/scoring/rules/levels.js';
 import { processRun } from '../../services/alerts/alert.service.js';
 import { sendOutbox } from '../../services/notify/deliver.js';
@@ -17,29 +18,39 @@ function period(value: string | undefined): string {
 }
 
 /**
- * The model, loaded once into its worker threads; a refused artifact means
- * rules only, said out loud, never a crash.
+ * The model, loaded once into its worker threads (a refused artifact means
+ * rules only, said out loud, never a crash), and the threads that score
+ * shards against the database (SCORE_THREADS, 0: on this thread).
  */
-export async function openModel(ctx: CliContext): Promise<{ model: ModelScorer | null; note: string | null }> {
+export async function openModel(ctx: CliContext): Promise<{ model: ModelScorer | null; note: string | null; threads: ShardThreads | null }> {
   const dir = resolve(ctx.config.scoring.modelDir);
+  let model: ModelScorer | null = null;
+  let note: string | null = null;
   try {
     const { startInferencePool } = await import('../../models/inference.pool.js');
     const pool = await startInferencePool(dir, FEATURE_SPEC, { threads: ctx.config.scoring.modelThreads });
     ctx.onClose(() => pool.close());
-    return { model: { version: pool.version, predict: (x, n) => pool.predict(x, n) }, note: null };
+    model = { version: pool.version, predict: (x, n) => pool.predict(x, n) };
   } catch (err) {
-    const note = `model not used, scoring with rules only: ${(err as Error).message}`;
+    note = `model not used, scoring with rules only: ${(err as Error).message}`;
     ctx.log.warn({ modelDir: dir }, note);
     process.stderr.write(`ews: ${note}\n`);
-    return { model: null, note };
   }
+  let threads: ShardThreads | null = null;
+  if (ctx.config.scoring.threads > 0) {
+    const database = await ctx.db();
+    const started = await startShardThreads({ databaseUrl: database.url, thresholds: ctx.config.scoring.thresholds, threads: ctx.config.scoring.threads, model, logLevel: ctx.config.log.level });
+    ctx.onClose(() => started.close());
+    threads = started;
+  }
+  return { model, note, threads };
 }
 
 export async function scoreCommand(ctx: CliContext, opts: { period?: string; city?: string; shards?: string; alerts?: boolean; json?: boolean }): Promise<void> {
   const p = period(opts.period);
   const shardCount = opts.shards !== undefined ? intOption('shards', opts.shards, 1, 256) : ctx.config.scoring.shards;
   const database = await ctx.db();
-  const { model, note } = await openModel(ctx);
+  const { model, note, threads } = await openModel(ctx);
   const result = await scorePeriod(
     {
       series: new SeriesRepository(database),
@@ -48,6 +59,7 @@ export async function scoreCommand(ctx: CliContext, opts: { period?: string; cit
       cityBands: ctx.config.scoring.cityRisk,
       model,
       log: ctx.log,
+      threads,
     },
     p,
     { shards: shardCount, ...(opts.city !== undefined ? { city: opts.city } : {}), modelNote: note },

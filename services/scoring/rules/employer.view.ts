@@ -55,26 +55,44 @@ export interface EmployerView {
 const count = (v: number | undefined): number => (v !== undefined && Number.isFinite(v) && v > 0 ? v : 0);
 const optional = (v: number | undefined): number => (v !== undefined && Number.isFinite(v) && v >= 0 ? v : -1);
 
+type Arrays = Pick<
+  EmployerView,
+  | 'present' | 'insured' | 'hired' | 'separated' | 'arrears' | 'transfer' | 'natural' | 'migrant' | 'uiClaims'
+  | 'caused' | 'workforce' | 'wagePerHead' | 'reported' | 'jobsBegin' | 'jobsEnd' | 'plannedLayoffs' | 'furloughed'
+>;
+
+function newArrays(months: number): Arrays {
+  const f = (): Float64Array => new Float64Array(months);
+  return {
+    present: new Uint8Array(months), insured: f(), hired: f(), separated: f(), arrears: f(), transfer: f(), natural: f(), migrant: f(),
+    uiClaims: f(), caused: f(), workforce: f(), wagePerHead: f(), reported: new Uint8Array(months), jobsBegin: f(), jobsEnd: f(),
+    plannedLayoffs: f(), furloughed: f(),
+  };
+}
+
+/** One employer's view, in arrays of its own. */
 export function employerView(batch: SeriesBatch, employer: number): EmployerView {
+  return fillView(batch, employer, newArrays(Math.max(0, Math.floor(batch.months))));
+}
+
+let shared: Arrays | null = null;
+
+/**
+ * The same view in arrays that the next call overwrites: for a caller that
+ * is done with it before it asks for the next employer's (evaluateRules,
+ * whose hits copy the numbers they keep). Saves 17 allocations per employer.
+ */
+export function transientEmployerView(batch: SeriesBatch, employer: number): EmployerView {
   const months = Math.max(0, Math.floor(batch.months));
+  if (shared === null || shared.present.length !== months) shared = newArrays(months);
+  return fillView(batch, employer, shared);
+}
+
+/** Writes every month of every array (nothing is left from an earlier employer). */
+function fillView(batch: SeriesBatch, employer: number, a: Arrays): EmployerView {
+  const months = a.present.length;
   const base = employer * months;
-  const present = new Uint8Array(months);
-  const insured = new Float64Array(months);
-  const hired = new Float64Array(months);
-  const separated = new Float64Array(months);
-  const arrears = new Float64Array(months);
-  const transfer = new Float64Array(months);
-  const natural = new Float64Array(months);
-  const migrant = new Float64Array(months);
-  const uiClaims = new Float64Array(months);
-  const caused = new Float64Array(months);
-  const workforce = new Float64Array(months);
-  const wagePerHead = new Float64Array(months);
-  const reported = new Uint8Array(months);
-  const jobsBegin = new Float64Array(months);
-  const jobsEnd = new Float64Array(months);
-  const plannedLayoffs = new Float64Array(months);
-  const furloughed = new Float64Array(months);
+  const { present, insured, hired, separated, arrears, transfer, natural, migrant, uiClaims, caused, workforce, wagePerHead, reported, jobsBegin, jobsEnd, plannedLayoffs, furloughed } = a;
   let firstPresent = -1;
 
   for (let m = 0; m < months; m++) {
@@ -102,6 +120,12 @@ export function employerView(batch: SeriesBatch, employer: number): EmployerView
       const wage = count(batch.wageBaseTotal[k]);
       wagePerHead[m] = ins > 0 ? wage / ins : -1;
     } else {
+      insured[m] = 0;
+      hired[m] = 0;
+      separated[m] = 0;
+      arrears[m] = 0;
+      caused[m] = 0;
+      workforce[m] = 0;
       transfer[m] = -1;
       natural[m] = -1;
       migrant[m] = -1;
@@ -116,6 +140,9 @@ export function employerView(batch: SeriesBatch, employer: number): EmployerView
       plannedLayoffs[m] = count(batch.plannedLayoffs[k]);
       furloughed[m] = optional(batch.furloughed[k]);
     } else {
+      jobsBegin[m] = 0;
+      jobsEnd[m] = 0;
+      plannedLayoffs[m] = 0;
       furloughed[m] = -1;
     }
   }
@@ -129,24 +156,8 @@ export function employerView(batch: SeriesBatch, employer: number): EmployerView
     months,
     firstOrdinal: last === null ? null : last - (months - 1),
     periods: batch.periods,
-    present,
+    ...a,
     firstPresent,
-    insured,
-    hired,
-    separated,
-    arrears,
-    transfer,
-    natural,
-    migrant,
-    uiClaims,
-    caused,
-    workforce,
-    wagePerHead,
-    reported,
-    jobsBegin,
-    jobsEnd,
-    plannedLayoffs,
-    furloughed,
     filings: batch.filings[employer] ?? [],
   };
 }
@@ -178,8 +189,12 @@ let scratch = new Float64Array(64);
  * left as it is.
  */
 export function median(values: readonly number[]): number {
-  const n = values.length;
-  if (n === 0) return 0;
+  return medianOf(values, values.length);
+}
+
+/** The median of the first n values of a list or typed array (left as it is). */
+export function medianOf(values: ArrayLike<number>, n: number): number {
+  if (n <= 0) return 0;
   if (n > scratch.length) scratch = new Float64Array(Math.max(n, 2 * scratch.length));
   const s = scratch;
   for (let i = 0; i < n; i++) {

@@ -156,6 +156,7 @@ export function buildBatch(periods: readonly string[], employers: readonly Emplo
 /** A context that knows the given new employer codes. */
 export function contextWith(intakes: readonly NewEmployerIntake[] = []): ScoringContext {
   return {
+    intakes,
     newIntakes: (cityCode, period) => intakes.filter((x) => x.cityCode === cityCode && x.period === period),
   };
 }

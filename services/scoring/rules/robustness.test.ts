@@ -35,6 +35,18 @@ describe('bad and thin input', () => {
     expect(hits[1]?.numbers).toMatchObject({ workforce: 300, expected: 9, excess: 50, historyMonths: 5 });
   });
 
+  it('one employer\'s months never leak into the next one\'s rules (the view\'s arrays are reused)', () => {
+    const periods = periodsFrom('2025-06', 12);
+    const busy = { si: [...track(900, repeat(11, { hired: 30, separated: 30 })), { insured: 500, hired: 0, separated: 430, uiClaims: 90, arrears: 4 }], hc: Array.from({ length: 12 }, () => ({ jobsBegin: 900, jobsEnd: 880, jobsLost: 20, plannedLayoffs: 300 })) };
+    const si: (SiRow | null)[] = track(300, repeat(12, { hired: 9, separated: 9 })).map((r, m) => (m % 3 === 1 ? null : r));
+    const gappy = { si: [...si.slice(0, 11), { insured: 250, hired: 9, separated: 59 }] };
+    const alone = evaluateRules(buildBatch(periods, [gappy]), 0, noIntakes, t);
+    const both = buildBatch(periods, [busy, gappy]);
+    expect(evaluateRules(both, 0, noIntakes, t).length).toBeGreaterThan(alone.length);
+    expect(evaluateRules(both, 1, noIntakes, t)).toEqual(alone);
+    expect(evaluateRules(both, 0, noIntakes, t)).toEqual(evaluateRules(buildBatch(periods, [busy]), 0, noIntakes, t));
+  });
+
   it('zero staff all along: nothing fires, nothing is NaN', () => {
     const batch = buildBatch(periodsFrom('2025-06', 12), [{ si: repeat(12, { hired: 0, separated: 0 }).map(() => ({ insured: 0, wage: 0 })) }]);
     expect(evaluateRules(batch, 0, noIntakes, t)).toEqual([]);

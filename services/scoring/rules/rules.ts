@@ -2,7 +2,7 @@ import type { Thresholds } from '../../../config/thresholds.schema.js';
 import type { ScoringContext, SeriesBatch } from '../series.js';
 import { crosscheckRules } from './crosscheck.rules.js';
 import { distressRules } from './distress.rules.js';
-import { employerView } from './employer.view.js';
+import { transientEmployerView } from './employer.view.js';
 import { layoffRules } from './layoff.rules.js';
 import type { RuleHit } from './rule.types.js';
 import { analyseHistory } from './separations.baseline.js';
@@ -15,7 +15,8 @@ import { analyseHistory } from './separations.baseline.js';
  */
 export function evaluateRules(batch: SeriesBatch, employer: number, ctx: ScoringContext, t: Thresholds): RuleHit[] {
   if (!Number.isInteger(employer) || employer < 0 || employer >= batch.size || !(batch.months >= 1)) return [];
-  const v = employerView(batch, employer);
+  // The view is not kept: every hit copies the numbers it shows.
+  const v = transientEmployerView(batch, employer);
   const h = analyseHistory(v, ctx, t);
   const m = v.months - 1;
   return [...layoffRules(v, h, ctx, m, t), ...distressRules(v, m, t), ...crosscheckRules(v, m, t)];

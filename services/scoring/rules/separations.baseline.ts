@@ -1,7 +1,7 @@
 import type { Thresholds } from '../../../config/thresholds.schema.js';
 import type { ScoringContext } from '../series.js';
 import type { EmployerView } from './employer.view.js';
-import { calendarMonth, median } from './employer.view.js';
+import { calendarMonth, median, medianOf } from './employer.view.js';
 import { statutoryLine } from './statutory.line.js';
 import type { TransferMatch } from './transfer.match.js';
 import { matchTransfer } from './transfer.match.js';
@@ -136,16 +136,34 @@ export function monthBaseline(
   const cfg = t.baseline;
   const workforce = v.workforce[m] ?? 0;
   const caused = v.caused[m] ?? 0;
-  const rates: number[] = [];
-  for (let j = m - 1; j >= 0 && rates.length < cfg.windowMonths; j--) {
-    const w = v.workforce[j] ?? 0;
-    if (v.present[j] === 1 && w > 0 && excluded[j] !== 1 && !isFestival(v, j, t)) rates.push((v.caused[j] ?? 0) / w);
+  // The window's rates in reused buffers: this runs for every month of every employer.
+  if (rateBuf.length < cfg.windowMonths) {
+    rateBuf = new Float64Array(cfg.windowMonths);
+    devBuf = new Float64Array(cfg.windowMonths);
   }
-  const basis: Basis = m === v.firstPresent ? 'first' : rates.length >= cfg.minHistoryMonths ? 'history' : 'fallback';
-  const mid = median(rates);
-  const levelRate = basis === 'history' ? Math.max(mid, mean(rates)) : cfg.fallbackChurnRate;
+  const rates = rateBuf;
+  let count = 0;
+  let sum = 0;
+  for (let j = m - 1; j >= 0 && count < cfg.windowMonths; j--) {
+    const w = v.workforce[j] ?? 0;
+    if (v.present[j] === 1 && w > 0 && excluded[j] !== 1 && !isFestival(v, j, t)) {
+      const r = (v.caused[j] ?? 0) / w;
+      rates[count++] = r;
+      sum += r;
+    }
+  }
+  const basis: Basis = m === v.firstPresent ? 'first' : count >= cfg.minHistoryMonths ? 'history' : 'fallback';
+  const mid = medianOf(rates, count);
+  // The median alone is no level for a small employer: one that loses a
+  // person every other month has a median month of 0. Layoff months are
+  // already left out, so the mean is safe to take when it is larger.
+  const levelRate = basis === 'history' ? Math.max(mid, count === 0 ? 0 : sum / count) : cfg.fallbackChurnRate;
   const level = levelRate * workforce;
-  const spread = basis === 'history' ? 1.4826 * median(rates.map((r) => Math.abs(r - mid))) * workforce : 0;
+  let spread = 0;
+  if (basis === 'history') {
+    for (let k = 0; k < count; k++) devBuf[k] = Math.abs((rates[k] as number) - mid);
+    spread = 1.4826 * medianOf(devBuf, count) * workforce;
+  }
 
   let seasonal = 1;
   let seasonYears = 0;
@@ -169,7 +187,7 @@ export function monthBaseline(
     expected,
     band,
     excess: basis === 'first' ? 0 : Math.max(0, caused - expected),
-    historyMonths: basis === 'history' ? rates.length : 0,
+    historyMonths: basis === 'history' ? count : 0,
   };
 }
 
@@ -186,14 +204,8 @@ export function noiseBand(expected: number, spread: number, t: Thresholds): numb
   return z * Math.max(Math.sqrt(e), spread) + Math.max(0, (z * z - 1) / 6);
 }
 
-/**
- * The median alone is no level for a small employer: one that loses a
- * person every other month has a median month of 0. Layoff months are
- * already left out, so the mean is safe to take when it is larger.
- */
-function mean(rates: readonly number[]): number {
-  return rates.length === 0 ? 0 : rates.reduce((a, b) => a + b, 0) / rates.length;
-}
+let rateBuf = new Float64Array(24);
+let devBuf = new Float64Array(24);
 
 function isFestival(v: EmployerView, m: number, t: Thresholds): boolean {
   return t.baseline.springFestival.months.includes(calendarMonth(v, m));
