@@ -12,26 +12,42 @@ export interface SerializedError {
   message: string;
 }
 
-/** Main thread → worker. */
+/** Main thread → worker: a task. */
 export interface TaskMessage<Req> {
   kind: 'task';
   id: number;
   request: Req;
 }
 
-/** Worker → main thread. */
-export type WorkerMessage<Info, Res> =
+/** Main thread → worker: the answer to one of its asks, or (graceful pools) the request to finish. */
+export type ControlMessage<Answer> =
+  | { kind: 'answer'; id: number; value: Answer }
+  | { kind: 'answer-error'; id: number; error: SerializedError }
+  | { kind: 'close' };
+
+/** Worker → main thread. `ask` requests something only the main thread has (ids are the worker's own). */
+export type WorkerMessage<Info, Res, Ask = never> =
   | { kind: 'ready'; info: Info }
   | { kind: 'startup-failed'; error: SerializedError }
   | { kind: 'result'; id: number; value: Res }
-  | { kind: 'error'; id: number; error: SerializedError };
+  | { kind: 'error'; id: number; error: SerializedError }
+  | { kind: 'ask'; id: number; request: Ask };
 
-export interface WorkerPoolOptions {
+export interface WorkerPoolOptions<Ask = never, Answer = never> {
   threads: number;
+  /** Names the workers in messages; default "inference worker". */
+  label?: string;
   /** Rebuilds a worker's error on this side (keeps classes like ModelArtifactError). */
   reviveError?: (error: SerializedError) => Error;
   /** Default 120 s: loading a model takes about a second. */
   startupTimeoutMs?: number;
+  /** Answers a worker's asks; `transfer` moves buffers instead of copying them. */
+  onAsk?: (request: Ask) => Promise<{ value: Answer; transfer?: readonly ArrayBuffer[] }>;
+  /**
+   * Workers that hold resources (database connections) are sent `close`
+   * and given this long to exit on their own before they are terminated.
+   */
+  gracefulCloseMs?: number;
 }
 
 export interface WorkerPool<Req, Res> {
@@ -53,6 +69,9 @@ interface Slot<Res> {
   worker: Worker;
   alive: boolean;
   pending: Map<number, Pending<Res>>;
+  /** Settles when the worker has exited. */
+  gone: Promise<void>;
+  exited: () => void;
 }
 
 export function serializeError(err: unknown): SerializedError {
@@ -65,13 +84,15 @@ function defaultRevive(error: SerializedError): Error {
   return revived;
 }
 
-export async function startWorkerPool<Info, Req, Res>(
+export async function startWorkerPool<Info, Req, Res, Ask = never, Answer = never>(
   spawn: (index: number) => Worker,
-  options: WorkerPoolOptions,
+  options: WorkerPoolOptions<Ask, Answer>,
 ): Promise<{ pool: WorkerPool<Req, Res>; info: Info[] }> {
   const threads = options.threads;
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
   const revive = options.reviveError ?? defaultRevive;
+  const label = options.label ?? 'inference worker';
+  const poolName = label.replace(/ worker$/, '');
   const slots: Slot<Res>[] = [];
   let nextId = 1;
   let closing = false;
@@ -83,21 +104,40 @@ export async function startWorkerPool<Info, Req, Res>(
     lastDeath = `worker ${slot.index} ${reason}`;
     const lost = [...slot.pending.values()];
     slot.pending.clear();
-    for (const p of lost) p.reject(new Error(`inference worker ${slot.index} ${reason}; ${lost.length} in-flight request(s) failed`));
+    for (const p of lost) p.reject(new Error(`${label} ${slot.index} ${reason}; ${lost.length} in-flight request(s) failed`));
+  };
+
+  const answer = (slot: Slot<Res>, id: number, request: Ask): void => {
+    const reply = (message: ControlMessage<Answer>, transfer: readonly ArrayBuffer[] = []): void => {
+      if (slot.alive) slot.worker.postMessage(message, [...transfer]);
+    };
+    if (!options.onAsk) {
+      reply({ kind: 'answer-error', id, error: { name: 'Error', message: `this ${poolName} pool answers no requests` } });
+      return;
+    }
+    options.onAsk(request).then(
+      ({ value, transfer }) => reply({ kind: 'answer', id, value }, transfer),
+      (err: unknown) => reply({ kind: 'answer-error', id, error: serializeError(err) }),
+    );
   };
 
   const infos = await Promise.allSettled(
     Array.from({ length: threads }, (_, index) => {
-      const slot: Slot<Res> = { index, worker: spawn(index), alive: true, pending: new Map() };
+      let exited: () => void = () => undefined;
+      const gone = new Promise<void>((resolve) => (exited = resolve));
+      const slot: Slot<Res> = { index, worker: spawn(index), alive: true, pending: new Map(), gone, exited: () => exited() };
       slots.push(slot);
       return new Promise<Info>((resolve, reject) => {
         let started = false;
         const timer = setTimeout(() => {
-          if (!started) reject(new Error(`inference worker ${index} did not start within ${options.startupTimeoutMs ?? 120_000} ms`));
+          if (!started) reject(new Error(`${label} ${index} did not start within ${options.startupTimeoutMs ?? 120_000} ms`));
         }, options.startupTimeoutMs ?? 120_000);
         timer.unref();
-        slot.worker.on('message', (message: WorkerMessage<Info, Res>) => {
+        slot.worker.on('message', (message: WorkerMessage<Info, Res, Ask>) => {
           switch (message.kind) {
+            case 'ask':
+              answer(slot, message.id, message.request);
+              break;
             case 'ready':
               started = true;
               clearTimeout(timer);
@@ -122,13 +162,14 @@ export async function startWorkerPool<Info, Req, Res>(
         slot.worker.on('error', (err) => {
           clearTimeout(timer);
           fail(slot, `crashed: ${err.message}`);
-          reject(new Error(`inference worker ${index} crashed while starting: ${err.message}`));
+          reject(new Error(`${label} ${index} crashed while starting: ${err.message}`));
         });
         slot.worker.on('exit', (code) => {
           clearTimeout(timer);
+          slot.exited();
           if (!closing) fail(slot, `exited with code ${code}`);
           else slot.alive = false;
-          reject(new Error(`inference worker ${index} exited with code ${code} while starting`));
+          reject(new Error(`${label} ${index} exited with code ${code} while starting`));
         });
       });
     }),
@@ -147,12 +188,12 @@ export async function startWorkerPool<Info, Req, Res>(
       return slots.filter((s) => s.alive).length;
     },
     run(request, transfer = []) {
-      if (closing) return Promise.reject(new Error('inference pool is closed'));
+      if (closing) return Promise.reject(new Error(`${poolName} pool is closed`));
       let slot: Slot<Res> | undefined;
       for (const candidate of slots) {
         if (candidate.alive && (slot === undefined || candidate.pending.size < slot.pending.size)) slot = candidate;
       }
-      if (!slot) return Promise.reject(new Error(`inference pool has no live workers (${lastDeath})`));
+      if (!slot) return Promise.reject(new Error(`${poolName} pool has no live workers (${lastDeath})`));
       const target = slot;
       const id = nextId++;
       return new Promise<Res>((resolve, reject) => {
@@ -188,7 +229,17 @@ export async function startWorkerPool<Info, Req, Res>(
         ),
       );
       await Promise.all(inFlight);
-      await Promise.all(slots.map((slot) => slot.worker.terminate()));
+      const graceMs = options.gracefulCloseMs;
+      await Promise.all(
+        slots.map(async (slot) => {
+          if (graceMs !== undefined && slot.alive) {
+            slot.worker.ref();
+            slot.worker.postMessage({ kind: 'close' } satisfies ControlMessage<Answer>);
+            await Promise.race([slot.gone, new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref())]);
+          }
+          await slot.worker.terminate();
+        }),
+      );
     },
   };
   return { pool, info: infos.map((r) => (r as PromiseFulfilledResult<Info>).value) };

@@ -2,7 +2,12 @@ import type { Thresholds } from '../../config/thresholds.schema.js';
 import type { ShardResult, Shard, StageClock } from './score.service.js';
 import type { NewEmployerIntake } from './series.js';
 
-/** What the scoring threads and the thread that owns them say to each other (see shard.threads.ts). */
+/**
+ * What the scoring threads and their owner say to each other, over the
+ * worker pool's protocol (models/worker-pool.ts): a task is one shard; the
+ * thread's asks are the model's predictions, which the owner's inference
+ * pool answers.
+ */
 
 export interface ShardWorkerData {
   databaseUrl: string;
@@ -12,16 +17,20 @@ export interface ShardWorkerData {
   logLevel: string;
 }
 
-export type ToShardWorker =
-  | { kind: 'shard'; id: number; runId: number; period: string; shard: Shard; intakes: readonly NewEmployerIntake[] }
-  | { kind: 'predicted'; id: number; p: Float32Array }
-  | { kind: 'predict-failed'; id: number; message: string }
-  | { kind: 'close' };
+export interface ShardTask {
+  runId: number;
+  period: string;
+  shard: Shard;
+  intakes: readonly NewEmployerIntake[];
+}
 
-export type FromShardWorker =
-  | { kind: 'ready' }
-  | { kind: 'startup-failed'; message: string }
-  | { kind: 'done'; id: number; result: ShardResult; clock: StageClock }
-  | { kind: 'failed'; id: number; name: string; message: string }
-  | { kind: 'predict'; id: number; x: Float32Array; n: number }
-  | { kind: 'closed' };
+export interface ShardDone {
+  result: ShardResult;
+  clock: StageClock;
+}
+
+/** n windows [n, steps, features], handed over. */
+export interface PredictAsk {
+  x: Float32Array;
+  n: number;
+}

@@ -1,20 +1,24 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import pino from 'pino';
+import { serializeError } from '../../models/worker-pool.js';
+import type { ControlMessage, TaskMessage, WorkerMessage } from '../../models/worker-pool.js';
 import { openDatabase } from '../db/database.js';
 import { RiskRepository } from './risk.repository.js';
 import { newStageClock, scoreShard, type ModelScorer, type ShardDeps } from './score.service.js';
-import type { FromShardWorker, ShardWorkerData, ToShardWorker } from './shard.protocol.js';
+import type { PredictAsk, ShardDone, ShardTask, ShardWorkerData } from './shard.protocol.js';
 import { SeriesRepository, intakeContext } from './series.repository.js';
 
 /**
- * One scoring thread: its own connections to PostgreSQL, then one shard at
- * a time (read, features, rules, levels, write) exactly as scoreShard runs
- * inline. The model is not loaded here: its predictions are asked of the
- * owning thread, whose inference pool already holds it, so a refused
- * artifact, the fallback to rules only and /readyz stay in one place.
- * Started through shard.worker.mjs, which registers tsx first.
+ * One scoring thread: its own connections to PostgreSQL, then whole shards
+ * (read, features, rules, levels, write) exactly as scoreShard runs inline.
+ * The model is not loaded here: its predictions are asked of the owning
+ * thread, whose inference pool already holds it, so a refused artifact, the
+ * fallback to rules only and /readyz stay in one place. Started through
+ * shard.worker.mjs, which registers tsx first.
  */
+
+type Outgoing = WorkerMessage<null, ShardDone, PredictAsk>;
 
 function requirePort(): MessagePort {
   if (!parentPort) throw new Error('shard.worker.ts runs in a worker thread (see shard.threads.ts)');
@@ -23,7 +27,7 @@ function requirePort(): MessagePort {
 
 const port = requirePort();
 const data = workerData as ShardWorkerData;
-const send = (message: FromShardWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
+const send = (message: Outgoing, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
 
 const asked = new Map<number, { resolve: (p: Float32Array) => void; reject: (err: Error) => void }>();
 let nextAsk = 1;
@@ -39,7 +43,7 @@ const model: ModelScorer | null =
             asked.set(id, { resolve, reject });
             // Handed over, not copied: scoreShard has taken what it reads
             // afterwards (the last steps, for the explanation's drivers).
-            send({ kind: 'predict', id, x, n }, [x.buffer as ArrayBuffer]);
+            send({ kind: 'ask', id, request: { x, n } }, [x.buffer as ArrayBuffer]);
           }),
       };
 
@@ -52,34 +56,32 @@ try {
     model,
     log: pino({ level: data.logLevel, base: { service: 'layoff-ews', thread: 'scoring' } }, pino.destination(2)),
   };
-  port.on('message', (message: ToShardWorker) => {
+  port.on('message', (message: TaskMessage<ShardTask> | ControlMessage<Float32Array>) => {
     switch (message.kind) {
-      case 'shard': {
+      case 'task': {
+        const { runId, period, shard, intakes } = message.request;
         const clock = newStageClock();
-        scoreShard({ ...deps, clock }, message.runId, message.period, message.shard, intakeContext(message.intakes)).then(
-          (result) => send({ kind: 'done', id: message.id, result, clock }),
-          (err: unknown) => {
-            const e = err instanceof Error ? err : new Error(String(err));
-            send({ kind: 'failed', id: message.id, name: e.name, message: e.message });
-          },
+        scoreShard({ ...deps, clock }, runId, period, shard, intakeContext(intakes)).then(
+          (result) => send({ kind: 'result', id: message.id, value: { result, clock } }),
+          (err: unknown) => send({ kind: 'error', id: message.id, error: serializeError(err) }),
         );
         break;
       }
-      case 'predicted':
-      case 'predict-failed': {
+      case 'answer':
+      case 'answer-error': {
         const waiting = asked.get(message.id);
         if (!waiting) break;
         asked.delete(message.id);
-        if (message.kind === 'predicted') waiting.resolve(message.p);
-        else waiting.reject(new Error(message.message));
+        if (message.kind === 'answer') waiting.resolve(message.value);
+        else waiting.reject(new Error(message.error.message));
         break;
       }
       case 'close':
-        void database.close().finally(() => send({ kind: 'closed' }));
+        void database.close().finally(() => process.exit(0));
         break;
     }
   });
-  send({ kind: 'ready' });
+  send({ kind: 'ready', info: null });
 } catch (err) {
-  send({ kind: 'startup-failed', message: err instanceof Error ? err.message : String(err) });
+  send({ kind: 'startup-failed', error: serializeError(err) });
 }
