@@ -42,13 +42,13 @@ describe('a 10,000-person plant', () => {
       festivalAllowance: 0,
       excess: 300,
       workforce: 10_000,
-      threshold: 53.29,
-      noiseBand: 53.29,
+      threshold: 82,
+      noiseBand: 82,
       historyMonths: 12,
       months: 1,
       filed: 0,
     });
-    expect(law.summary).toBe('本月减员 600 人，较自身基线多 300 人（阈值 54 人）');
+    expect(law.summary).toBe('本月减员 600 人，较自身基线多 300 人（阈值 82 人）');
     expect(hit(hits, 'unreported')).toMatchObject({ kind: 'unreported', numbers: { excess: 300, workforce: 10_000, filingsOnRecord: 0 } });
     expect(hit(hits, 'cut300of600').numbers).toMatchObject({ excess: 300, workforce: 10_000, threshold: 300 });
     expect(hit(hits, 'concentrated200').numbers).toMatchObject({ excess: 300, threshold: 200 });
@@ -106,7 +106,7 @@ describe('a 10,000-person plant', () => {
     const reported = evaluateRules(plant({ hired: 300, separated: 600 }, { filings: [filing('2026-03-27', '2026-05-01', 300, 10_000)] }), 0, noIntakes, t);
     expect(rulesOf(reported)).toEqual(['cut300of600', 'concentrated200', 'law41']);
     expect(hit(reported, 'law41').numbers).toMatchObject({ filed: 1, noticeDays: 35, shortNotice: 0, plannedCount: 300 });
-    expect(hit(reported, 'law41').summary).toBe('本月减员 600 人，较自身基线多 300 人（阈值 54 人）；已于实施前 35 天报告裁员方案');
+    expect(hit(reported, 'law41').summary).toBe('本月减员 600 人，较自身基线多 300 人（阈值 82 人）；已于实施前 35 天报告裁员方案');
 
     const short = evaluateRules(plant({ hired: 300, separated: 600 }, { filings: [filing('2026-04-20', '2026-05-01', 300, 10_000)] }), 0, noIntakes, t);
     expect(rulesOf(short)).toEqual(['cut300of600', 'concentrated200', 'law41']);
@@ -126,15 +126,24 @@ describe('small employers (the 10% branch)', () => {
   const small = (size: number, lastSeparated: number) =>
     buildBatch(periodsFrom('2025-06', 12), [{ si: track(size, [...repeat(11, { hired: 0, separated: 0 }), { hired: 0, separated: lastSeparated }]) }]);
 
-  it('fires law41 when a 15-person firm loses 3 more than usual (20%, and the 3-person floor)', () => {
-    const hits = evaluateRules(small(15, 3), 0, noIntakes, t);
+  it('fires law41 when a 15-person firm that lost nobody in a year loses 4 (27%), not 3: the noise band of a small count', () => {
+    const hits = evaluateRules(small(15, 4), 0, noIntakes, t);
+    expect(rulesOf(hits)).toEqual(['unreported', 'law41']);
+    expect(hit(hits, 'law41').numbers).toMatchObject({ excess: 4, expected: 0, workforce: 15, threshold: 3.21, noiseBand: 3.21 });
+    expect(hit(hits, 'law41').summary).toBe('本月减员 4 人，较自身基线多 4 人（阈值 4 人，职工 15 人的 10%）');
+    expect(evaluateRules(small(15, 3), 0, noIntakes, t)).toEqual([]);
+  });
+
+  it('at noise z = 3, fires at 3 (20%, and the 3-person floor)', () => {
+    const z3 = thresholdsSchema.parse({ baseline: { noiseSigmas: 3 } });
+    const hits = evaluateRules(small(15, 3), 0, noIntakes, z3);
     expect(rulesOf(hits)).toEqual(['unreported', 'law41']);
     expect(hit(hits, 'law41').numbers).toMatchObject({ excess: 3, expected: 0, workforce: 15, threshold: 3, noiseBand: 1.33 });
     expect(hit(hits, 'law41').summary).toBe('本月减员 3 人，较自身基线多 3 人（阈值 3 人，职工 15 人的 10%）');
   });
 
-  it('with the floor at 2, fires when the 15-person firm loses 2 (13%) but not 1 (7%)', () => {
-    const floor2 = thresholdsSchema.parse({ law41: { smallFloor: 2 } });
+  it('with the floor at 2 (and z = 3), fires when the 15-person firm loses 2 (13%) but not 1 (7%)', () => {
+    const floor2 = thresholdsSchema.parse({ law41: { smallFloor: 2 }, baseline: { noiseSigmas: 3 } });
     expect(rulesOf(evaluateRules(small(15, 2), 0, noIntakes, floor2))).toEqual(['unreported', 'law41']);
     expect(hit(evaluateRules(small(15, 2), 0, noIntakes, floor2), 'law41').numbers).toMatchObject({ excess: 2, threshold: 2 });
     expect(evaluateRules(small(15, 1), 0, noIntakes, floor2)).toEqual([]);
@@ -155,29 +164,32 @@ describe('small employers (the 10% branch)', () => {
 describe('a layoff straddling a month end', () => {
   it('fires law41 over the two months when neither month reaches the line alone', () => {
     const batch = buildBatch(periodsFrom('2025-05', 13), [
-      { si: track(300, [...repeat(11, { hired: 9, separated: 9 }), { hired: 9, separated: 21 }, { hired: 9, separated: 21 }]) },
+      { si: track(300, [...repeat(11, { hired: 9, separated: 9 }), { hired: 9, separated: 25 }, { hired: 9, separated: 25 }]) },
     ]);
     const hits = evaluateRules(batch, 0, noIntakes, t);
     expect(rulesOf(hits)).toEqual(['unreported', 'law41']);
     const law = hit(hits, 'law41');
     expect(law.window).toEqual({ from: '2026-04', to: '2026-05' });
     // Month two's level has risen a little: month one (21, not a layoff on its own) is in its history.
-    expect(law.numbers).toMatchObject({ months: 2, separated: 42, workforce: 300, expected: 18.92, excess: 23.08, threshold: 20 });
-    expect(law.summary).toBe('近两月减员 42 人，较自身基线多 23 人（阈值 20 人）');
+    expect(law.numbers).toMatchObject({ months: 2, separated: 50, workforce: 300, expected: 19.2, excess: 30.8, threshold: 23.8, noiseBand: 23.8 });
+    expect(law.summary).toBe('近两月减员 50 人，较自身基线多 31 人（阈值 24 人）');
   });
 });
 
 describe('cumulative12 (威海: 10% within 12 months)', () => {
+  // The creeping excess of this firm is within the default noise band of a year's separations (z = 4.5); the rule's own logic is shown at z = 3.
+  const z3 = thresholdsSchema.parse({ baseline: { noiseSigmas: 3 } });
+
   it('fires in the month a creeping run-down of a 300-person firm crosses 10%, and only then', () => {
     const flows = [...repeat(20, { hired: 9, separated: 9 }), ...repeat(5, { hired: 9, separated: 17 })];
     const batch = buildBatch(periodsFrom('2024-05', 25), [{ si: track(300, flows) }]);
-    const fired = Array.from({ length: 25 }, (_, m) => rulesOf(evaluateRules(sliceBatch(batch, m), 0, noIntakes, t)));
+    const fired = Array.from({ length: 25 }, (_, m) => rulesOf(evaluateRules(sliceBatch(batch, m), 0, noIntakes, z3)));
     expect(fired.slice(0, 23).flat()).toEqual([]);
     expect(fired[23]).toEqual(['cumulative12']);
     expect(fired[24]).toEqual([]);
-    const cum = hit(evaluateRules(sliceBatch(batch, 23), 0, noIntakes, t), 'cumulative12');
+    const cum = hit(evaluateRules(sliceBatch(batch, 23), 0, noIntakes, z3), 'cumulative12');
     expect(cum.window).toEqual({ from: '2025-05', to: '2026-04' });
-    expect(cum.numbers).toEqual({ cumulativeExcess: 33.44, excess: 33.44, expected: 106.56, workforce: 300, insured: 268, netDecline: 32, threshold: 32.3, months: 12 });
+    expect(cum.numbers).toEqual({ cumulativeExcess: 33.44, excess: 33.44, expected: 106.56, workforce: 300, insured: 268, netDecline: 32, threshold: 33.44, months: 12 });
   });
 
   it('does not fire when separations rise but hires replace them (the workforce does not shrink)', () => {
@@ -214,6 +226,38 @@ describe('closure600 (杭州 一级)', () => {
   it('does not fire for a 500-person employer closing', () => {
     const batch = buildBatch(periodsFrom('2025-06', 13), [{ si: track(500, [...repeat(12, { hired: 15, separated: 15 }), { hired: 0, separated: 500 }]) }]);
     expect(rulesOf(evaluateRules(batch, 0, noIntakes, t))).toEqual(['concentrated200', 'law41']);
+  });
+});
+
+describe('closures of small employers', () => {
+  const closing = (size: number, last: readonly { hired: number; separated: number }[]) =>
+    buildBatch(periodsFrom('2025-06', 12 + last.length), [{ si: track(size, [...repeat(12, { hired: 0, separated: 0 }), ...last]) }]);
+
+  it('fires law41 when a 3-person firm falls to zero, below the noise band, and only in that month', () => {
+    const batch = closing(3, [{ hired: 0, separated: 3 }, { hired: 0, separated: 0 }]);
+    const hits = evaluateRules(sliceBatch(batch, 12), 0, noIntakes, t);
+    // A closure ends contracts under Art. 44, so there is no 未报告 finding.
+    expect(rulesOf(hits)).toEqual(['law41']);
+    expect(hit(hits, 'law41').numbers).toMatchObject({ closure: 1, separated: 3, workforce: 3, months: 1 });
+    expect(hit(hits, 'law41').summary).toBe('本月职工 3 人全部减员，参保人数降至 0（疑似关停），较自身基线多 3 人');
+    expect(rulesOf(evaluateRules(batch, 0, noIntakes, t))).not.toContain('law41');
+  });
+
+  it('takes a run-down to zero over up to three months as one closure', () => {
+    const hits = evaluateRules(closing(6, [{ hired: 0, separated: 2 }, { hired: 0, separated: 2 }, { hired: 0, separated: 2 }]), 0, noIntakes, t);
+    expect(hit(hits, 'law41').window).toEqual({ from: '2026-06', to: '2026-08' });
+    expect(hit(hits, 'law41').numbers).toMatchObject({ closure: 1, separated: 6, workforce: 6, months: 3 });
+  });
+
+  it('does not call a 2-person firm reaching zero a closure by default (ordinary turnover does that)', () => {
+    expect(rulesOf(evaluateRules(closing(2, [{ hired: 0, separated: 2 }]), 0, noIntakes, t))).not.toContain('law41');
+    const two = thresholdsSchema.parse({ law41: { closureMinWorkforce: 2 } });
+    expect(rulesOf(evaluateRules(closing(2, [{ hired: 0, separated: 2 }]), 0, noIntakes, two))).toContain('law41');
+  });
+
+  it('does not call staff reported as transferred a closure', () => {
+    const batch = buildBatch(periodsFrom('2025-06', 13), [{ si: track(5, [...repeat(12, { hired: 0, separated: 0 }), { hired: 0, separated: 5, transfer: 5 }]) }]);
+    expect(evaluateRules(batch, 0, noIntakes, t)).toEqual([]);
   });
 });
 

@@ -7,7 +7,7 @@ import type { RuleHit } from './rule.types.js';
 import { atLeast, makeHit, people, percent } from './rule.types.js';
 import type { EmployerHistory, MonthBaseline } from './separations.baseline.js';
 import { isScored, noiseBand } from './separations.baseline.js';
-import { statutoryLine } from './statutory.line.js';
+import { closureLine, statutoryLine } from './statutory.line.js';
 import type { StatutoryTest } from './statutory.line.js';
 import { matchTransfer } from './transfer.match.js';
 
@@ -38,7 +38,8 @@ export interface StatutoryLayoff {
 
 export function statutoryLayoff(v: EmployerView, h: EmployerHistory, m: number, t: Thresholds): StatutoryLayoff | null {
   if (m === v.firstPresent) return null;
-  const from = h.single[m] === 1 ? m : h.pair[m] === 1 ? m - 1 : -1;
+  const closedFrom = h.single[m] === 1 || h.pair[m] === 1 ? -1 : closureStart(v, h, m, t);
+  const from = h.single[m] === 1 ? m : h.pair[m] === 1 ? m - 1 : closedFrom;
   if (from < 0) return null;
   const months: MonthBaseline[] = [];
   let separated = 0;
@@ -57,8 +58,33 @@ export function statutoryLayoff(v: EmployerView, h: EmployerHistory, m: number, 
   const expected = months.reduce((s, b) => s + b.expected, 0);
   const excess = months.reduce((s, b) => s + b.excess, 0);
   const band = months.length === 1 ? first.band : noiseBand(expected, 0, t);
-  const test = statutoryLine(excess, first.workforce, band, t);
+  const test = closedFrom >= 0 ? closureLine(caused, first.workforce) : statutoryLine(excess, first.workforce, band, t);
   return { from, to: m, separated, transferReported, natural, caused, expected, excess, workforce: first.workforce, band, test, months };
+}
+
+/**
+ * The first month of a closure ending in month m, or −1: insured staff fell
+ * to zero this month, and the employer's own separations since a month
+ * (at most closureMonths back, over months that each lost someone) when
+ * it had closureMinWorkforce or more took at least closureShare of that
+ * workforce. Months whose excess went to
+ * a new employer code are a transfer, not a closure.
+ */
+export function closureStart(v: EmployerView, h: EmployerHistory, m: number, t: Thresholds): number {
+  const cfg = t.law41;
+  // Only the month the count reaches zero: the months after it are the closure's aftermath, not new layoffs.
+  if (v.present[m] !== 1 || (v.insured[m] ?? 0) !== 0 || !((v.workforce[m] ?? 0) > 0)) return -1;
+  let caused = 0;
+  let start = -1;
+  for (let s = m; s > v.firstPresent && s > m - cfg.closureMonths; s--) {
+    if (v.present[s] !== 1 || h.transfer[s] !== null || !isScored(h.baseline[s])) break;
+    // The run-down starts after the last month nobody left.
+    if (s < m && !((v.caused[s] ?? 0) > 0)) break;
+    caused += v.caused[s] ?? 0;
+    const workforce = v.workforce[s] ?? 0;
+    if (workforce >= cfg.closureMinWorkforce && atLeast(caused, cfg.closureShare * workforce)) start = s;
+  }
+  return start;
 }
 
 /** The Art. 41 report that covers a layoff in months from..to, if one was received in time. */
@@ -128,12 +154,16 @@ export function law41Rule(v: EmployerView, h: EmployerHistory, m: number, t: Thr
         ? `；已报告裁员方案，但距实施仅 ${filed.noticeDays} 天，不足 ${t.unreported.noticeDays} 日`
         : `；已于实施前 ${filed.noticeDays} 天报告裁员方案`;
   }
-  const when = s.months.length === 1 ? '本月' : '近两月';
+  const when = s.months.length === 1 ? '本月' : s.months.length === 2 ? '近两月' : `近 ${s.months.length} 个月`;
+  const closure = s.test.branch === 'closure';
+  if (closure) numbers['closure'] = 1;
   const shareText = s.test.branch === 'share' ? `，职工 ${people(s.workforce)} 人的 ${percent(t.law41.smallShare)}` : '';
   return makeHit('law41', periodOf(v, m), windowOf(v, s.from, s.to), numbers, {
-    threshold: `超出自身基线 ${s.test.text}${s.months.length === 2 ? '（跨月合计）' : ''}`,
+    threshold: closure ? s.test.text : `超出自身基线 ${s.test.text}${s.months.length === 2 ? '（跨月合计）' : ''}`,
     source: LAW41,
-    summary: `${when}减员 ${people(s.separated)} 人，较自身基线多 ${people(s.excess)} 人（阈值 ${people(Math.ceil(s.test.threshold - 1e-9))} 人${shareText}）${note}`,
+    summary: closure
+      ? `${when}职工 ${people(s.workforce)} 人全部减员，参保人数降至 0（疑似关停），较自身基线多 ${people(s.excess)} 人${note}`
+      : `${when}减员 ${people(s.separated)} 人，较自身基线多 ${people(s.excess)} 人（阈值 ${people(Math.ceil(s.test.threshold - 1e-9))} 人${shareText}）${note}`,
   });
 }
 

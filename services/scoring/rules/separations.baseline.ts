@@ -2,6 +2,7 @@ import type { Thresholds } from '../../../config/thresholds.schema.js';
 import type { ScoringContext } from '../series.js';
 import type { EmployerView } from './employer.view.js';
 import { calendarMonth, median, medianOf } from './employer.view.js';
+import { poissonCritical } from './poisson.tail.js';
 import { statutoryLine } from './statutory.line.js';
 import type { TransferMatch } from './transfer.match.js';
 import { matchTransfer } from './transfer.match.js';
@@ -192,16 +193,18 @@ export function monthBaseline(
 }
 
 /**
- * How far separations stray above `expected` by chance: z standard deviations
- * of a Poisson count (or of the history's own spread when wider), plus the
- * Cornish–Fisher skew term (z² − 1) / 6, which matters for small counts —
- * a firm that loses 0.6 people a month on average loses 3 in some month
- * about once in 40 months.
+ * How far separations stray above `expected` by chance at rarity z
+ * (poisson.tail.ts): the exact Poisson count a month reaches with the
+ * probability of z normal sigmas, or z times the history's own spread
+ * (plus the skew term) when that is wider. A firm that loses 0.6 people a
+ * month on average loses 3 in some month about once in 40 months, and 4
+ * about once in 300; the band is where that becomes rarer than z allows.
  */
 export function noiseBand(expected: number, spread: number, t: Thresholds): number {
   const z = t.baseline.noiseSigmas;
   const e = Math.max(0, expected);
-  return z * Math.max(Math.sqrt(e), spread) + Math.max(0, (z * z - 1) / 6);
+  const chance = poissonCritical(e, z) - e;
+  return Math.max(chance, z * spread + Math.max(0, (z * z - 1) / 6));
 }
 
 let rateBuf = new Float64Array(24);

@@ -13,7 +13,7 @@ export interface StatutoryTest {
   readonly fires: boolean;
   /** People needed. */
   readonly threshold: number;
-  readonly branch: 'absolute' | 'share';
+  readonly branch: 'absolute' | 'share' | 'closure';
   /** The threshold in words. */
   readonly text: string;
 }
@@ -38,4 +38,9 @@ export function statutoryLine(count: number, workforce: number, band: number, t:
     }
   }
   return { fires: atLeast(count, absolute), threshold: absolute, branch: 'absolute', text: absoluteText };
+}
+
+/** The statutory test of a closure: the whole workforce went, which meets the 10% line of any employer (and 20 people when it had them). */
+export function closureLine(count: number, workforce: number): StatutoryTest {
+  return { fires: true, threshold: Math.min(count, workforce), branch: 'closure', text: `职工 ${people(workforce)} 人全部减员（关停），超过职工总数的 10%` };
 }

@@ -10,7 +10,7 @@ function problems(input: unknown): string[] {
 
 describe('thresholds schema', () => {
   it('has a default for everything', () => {
-    expect(defaultThresholds.law41).toEqual({ minExcess: 20, smallWorkforceBelow: 200, smallShare: 0.1, smallFloor: 3, twoMonths: true });
+    expect(defaultThresholds.law41).toEqual({ minExcess: 20, smallWorkforceBelow: 200, smallShare: 0.1, smallFloor: 3, twoMonths: true, closureMinWorkforce: 3, closureMonths: 3, closureShare: 0.8 });
     expect(defaultThresholds.cut300of600).toEqual({ minExcess: 300, minWorkforce: 600 });
     expect(defaultThresholds.levels.I).toEqual({ rules: ['closure600', 'cut300of600'], probability: null, minJobs: 500, layoffJobs: 500, ruleJobs: 0 });
     expect(defaultThresholds.levels.II.probability).toBe(0.8);
