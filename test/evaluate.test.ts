@@ -66,7 +66,7 @@ describe('ews evaluate', () => {
     expect(out.targets).toHaveLength(6);
 
     const md = readFileSync(report, 'utf8');
-    expect(md).toContain('| method | precision at Ⅲ+ | recall at Ⅲ+ | PR-AUC | median lead (months) | false alerts per 1,000 employers per month | recall, sudden layoffs | recall, layoffs with precursors | alerts on transfers |');
+    expect(md).toContain('| method | precision at Ⅲ+ | recall at Ⅲ+ | PR-AUC | median lead (months) | median lead, layoffs with precursors | false alerts per 1,000 employers per month | recall, sudden layoffs | recall, layoffs with precursors | alerts on transfers |');
     for (const label of ['full system (rules + model)', 'rules only', 'logistic regression, same features', 'seasonal-naive z-score of net change']) expect(md).toContain(`| ${label} |`);
     expect(md).toContain('![Precision against recall for each method](REPORT-pr.svg)');
     const svg = readFileSync(join(dir, 'REPORT-pr.svg'), 'utf8');

@@ -21,7 +21,7 @@ describe('evaluateMethods', () => {
     const events = [layoff('A', '2026-06', false), layoff('B', '2026-07', true), layoff('C', '2026-08', false)];
     // A warned from 2026-04 (index 3), B only in its layoff month (index 6), C never.
     const [r] = evaluateMethods(replay({ A: [3, 4, 5], B: [6] }), events, ['m']);
-    expect(r).toMatchObject({ layoffs: 3, caught: 2, recall: 2 / 3, medianLeadMonths: 1, recallSudden: 1, recallPrecursor: 0.5 });
+    expect(r).toMatchObject({ layoffs: 3, caught: 2, recall: 2 / 3, medianLeadMonths: 1, medianLeadPrecursor: 2, recallSudden: 1, recallPrecursor: 0.5 });
     // Onsets: A at 2026-04 (true), B at 2026-07 (true).
     expect(r).toMatchObject({ onsets: 2, trueOnsets: 2, precision: 1, falseAlertsPer1000: 0, transferAlerts: 0 });
   });

@@ -57,6 +57,8 @@ export interface MethodResult {
   recall: number | null;
   prAuc: number | null;
   medianLeadMonths: number | null;
+  /** The median lead over caught layoffs that had precursors (a sudden one cannot be warned of). */
+  medianLeadPrecursor: number | null;
   falseAlertsPer1000: number;
   recallSudden: number | null;
   recallPrecursor: number | null;
@@ -132,6 +134,7 @@ export function evaluateMethods(months: readonly ReplayMonth[], events: readonly
 
     let caught = 0;
     const leads: number[] = [];
+    const precursorLeads: number[] = [];
     const bySudden = { sudden: [0, 0], precursor: [0, 0] };
     for (const e of judgedLayoffs) {
       const alerts = alertMonths.get(e.uscc) ?? [];
@@ -143,7 +146,9 @@ export function evaluateMethods(months: readonly ReplayMonth[], events: readonly
       if (hit.length === 0) continue;
       caught++;
       kind[0] = (kind[0] as number) + 1;
-      leads.push(Math.max(0, monthsBetween(hit[0] as string, e.period)));
+      const lead = Math.max(0, monthsBetween(hit[0] as string, e.period));
+      leads.push(lead);
+      if (e.sudden !== true) precursorLeads.push(lead);
     }
 
     const { auc, curve } = precisionRecall(ranked);
@@ -153,6 +158,7 @@ export function evaluateMethods(months: readonly ReplayMonth[], events: readonly
       recall: judgedLayoffs.length > 0 ? caught / judgedLayoffs.length : null,
       prAuc: auc,
       medianLeadMonths: leads.length > 0 ? medianOf(leads) : null,
+      medianLeadPrecursor: precursorLeads.length > 0 ? medianOf(precursorLeads) : null,
       falseAlertsPer1000: employerMonths > 0 ? ((onsets - trueOnsets) / employerMonths) * 1000 : 0,
       recallSudden: share(bySudden.sudden),
       recallPrecursor: share(bySudden.precursor),

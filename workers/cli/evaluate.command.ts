@@ -111,7 +111,7 @@ export async function evaluateCommand(
   say('');
   for (const r of results) {
     const f = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(2));
-    say(`${(METHOD_LABELS[r.method] ?? r.method).padEnd(40)} precision ${f(r.precision)}  recall ${f(r.recall)}  PR-AUC ${r.prAuc?.toFixed(3) ?? 'n/a'}  lead ${f(r.medianLeadMonths)}  false/1000 ${r.falseAlertsPer1000.toFixed(2)}  transfers ${r.transferAlerts}`);
+    say(`${(METHOD_LABELS[r.method] ?? r.method).padEnd(40)} precision ${f(r.precision)}  recall ${f(r.recall)}  PR-AUC ${r.prAuc?.toFixed(3) ?? 'n/a'}  lead ${f(r.medianLeadMonths)} (precursors ${f(r.medianLeadPrecursor)})  false/1000 ${r.falseAlertsPer1000.toFixed(2)}  transfers ${r.transferAlerts}`);
   }
   say(`targets reached: ${targets.filter((t) => t.met === true).length} of ${targets.length}; report: ${out}`);
 }

@@ -230,7 +230,7 @@ describe('closure600 (杭州 一级)', () => {
 });
 
 describe('closures of small employers', () => {
-  const closing = (size: number, last: readonly { hired: number; separated: number }[]) =>
+  const closing = (size: number, last: readonly Flow[]) =>
     buildBatch(periodsFrom('2025-06', 12 + last.length), [{ si: track(size, [...repeat(12, { hired: 0, separated: 0 }), ...last]) }]);
 
   it('fires law41 when a 3-person firm falls to zero, below the noise band, and only in that month', () => {
@@ -249,10 +249,33 @@ describe('closures of small employers', () => {
     expect(hit(hits, 'law41').numbers).toMatchObject({ closure: 1, separated: 6, workforce: 6, months: 3 });
   });
 
-  it('does not call a 2-person firm reaching zero a closure by default (ordinary turnover does that)', () => {
+  it('does not call a 2-person firm reaching zero a closure without corroboration (ordinary turnover does that)', () => {
     expect(rulesOf(evaluateRules(closing(2, [{ hired: 0, separated: 2 }]), 0, noIntakes, t))).not.toContain('law41');
+    // Claims reported as zero are no corroboration either.
+    expect(rulesOf(evaluateRules(closing(2, [{ hired: 0, separated: 2, uiClaims: 0 }]), 0, noIntakes, t))).not.toContain('law41');
     const two = thresholdsSchema.parse({ law41: { closureMinWorkforce: 2 } });
     expect(rulesOf(evaluateRules(closing(2, [{ hired: 0, separated: 2 }]), 0, noIntakes, two))).toContain('law41');
+  });
+
+  it('calls a 1- or 2-person firm reaching zero a closure when former staff claim unemployment insurance or contributions are in arrears', () => {
+    const claimed = evaluateRules(closing(2, [{ hired: 0, separated: 2, uiClaims: 2 }]), 0, noIntakes, t);
+    expect(hit(claimed, 'law41').numbers).toMatchObject({ closure: 1, workforce: 2, arrearsMonths: 0, uiClaims: 2 });
+    expect(hit(claimed, 'law41').summary).toBe('本月职工 2 人全部减员，参保人数降至 0（疑似关停，前职工申领失业保险 2 人），较自身基线多 2 人');
+    // Arrears in the run-down's first month corroborate the month it ends.
+    const owing = evaluateRules(closing(2, [{ hired: 0, separated: 1, arrears: 2 }, { hired: 0, separated: 1, arrears: 3 }]), 0, noIntakes, t);
+    expect(hit(owing, 'law41').window).toEqual({ from: '2026-06', to: '2026-07' });
+    expect(hit(owing, 'law41').numbers).toMatchObject({ closure: 1, workforce: 2, arrearsMonths: 3, uiClaims: 0 });
+    expect(rulesOf(evaluateRules(closing(1, [{ hired: 0, separated: 1, arrears: 1 }]), 0, noIntakes, t))).toContain('law41');
+    // Down to the configured size only.
+    const twoUp = thresholdsSchema.parse({ law41: { corroboratedClosureMinWorkforce: 2 } });
+    expect(rulesOf(evaluateRules(closing(1, [{ hired: 0, separated: 1, arrears: 1 }]), 0, noIntakes, twoUp))).not.toContain('law41');
+  });
+
+  it('does not count arrears from before the run-down began', () => {
+    const batch = buildBatch(periodsFrom('2025-06', 14), [
+      { si: track(2, [...repeat(11, { hired: 0, separated: 0 }), { hired: 0, separated: 0, arrears: 1 }, { hired: 0, separated: 0 }, { hired: 0, separated: 2 }]) },
+    ]);
+    expect(rulesOf(evaluateRules(batch, 0, noIntakes, t))).not.toContain('law41');
   });
 
   it('does not call staff reported as transferred a closure', () => {

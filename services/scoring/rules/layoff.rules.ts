@@ -65,10 +65,12 @@ export function statutoryLayoff(v: EmployerView, h: EmployerHistory, m: number, 
 /**
  * The first month of a closure ending in month m, or −1: insured staff fell
  * to zero this month, and the employer's own separations since a month
- * (at most closureMonths back, over months that each lost someone) when
- * it had closureMinWorkforce or more took at least closureShare of that
- * workforce. Months whose excess went to
- * a new employer code are a transfer, not a closure.
+ * (at most closureMonths back, over months that each lost someone) took at
+ * least closureShare of the workforce it had then. From closureMinWorkforce
+ * staff that is a closure on its own; from fewer (down to
+ * corroboratedClosureMinWorkforce) only with corroboration in those months
+ * (closureCorroboration). Months whose excess went to a new employer code
+ * are a transfer, not a closure.
  */
 export function closureStart(v: EmployerView, h: EmployerHistory, m: number, t: Thresholds): number {
   const cfg = t.law41;
@@ -82,9 +84,28 @@ export function closureStart(v: EmployerView, h: EmployerHistory, m: number, t: 
     if (s < m && !((v.caused[s] ?? 0) > 0)) break;
     caused += v.caused[s] ?? 0;
     const workforce = v.workforce[s] ?? 0;
-    if (workforce >= cfg.closureMinWorkforce && atLeast(caused, cfg.closureShare * workforce)) start = s;
+    if (workforce < cfg.corroboratedClosureMinWorkforce || !atLeast(caused, cfg.closureShare * workforce)) continue;
+    if (workforce >= cfg.closureMinWorkforce || closureCorroboration(v, s, m) !== null) start = s;
   }
   return start;
+}
+
+/**
+ * What shows that a very small employer's fall to zero in months from..to
+ * was not ordinary turnover: social-insurance arrears (the employer stopped
+ * paying), or former staff claiming unemployment insurance, which is paid
+ * only to those who lost their job against their will (失业保险条例第十四条).
+ * Null when neither was reported.
+ */
+export function closureCorroboration(v: EmployerView, from: number, to: number): { arrearsMonths: number; uiClaims: number } | null {
+  let arrearsMonths = 0;
+  let uiClaims = 0;
+  for (let s = from; s <= to; s++) {
+    if (v.present[s] !== 1) continue;
+    arrearsMonths = Math.max(arrearsMonths, v.arrears[s] ?? 0);
+    uiClaims += Math.max(0, v.uiClaims[s] ?? 0);
+  }
+  return arrearsMonths > 0 || uiClaims > 0 ? { arrearsMonths, uiClaims } : null;
 }
 
 /** The Art. 41 report that covers a layoff in months from..to, if one was received in time. */
@@ -156,13 +177,23 @@ export function law41Rule(v: EmployerView, h: EmployerHistory, m: number, t: Thr
   }
   const when = s.months.length === 1 ? '本月' : s.months.length === 2 ? '近两月' : `近 ${s.months.length} 个月`;
   const closure = s.test.branch === 'closure';
-  if (closure) numbers['closure'] = 1;
+  let corroborated = '';
+  if (closure) {
+    numbers['closure'] = 1;
+    const evidence = s.workforce < t.law41.closureMinWorkforce ? closureCorroboration(v, s.from, s.to) : null;
+    if (evidence !== null) {
+      numbers['arrearsMonths'] = evidence.arrearsMonths;
+      numbers['uiClaims'] = evidence.uiClaims;
+      const parts = [evidence.arrearsMonths > 0 ? `欠缴社保 ${people(evidence.arrearsMonths)} 个月` : '', evidence.uiClaims > 0 ? `前职工申领失业保险 ${people(evidence.uiClaims)} 人` : ''];
+      corroborated = `，${parts.filter((x) => x !== '').join('，')}`;
+    }
+  }
   const shareText = s.test.branch === 'share' ? `，职工 ${people(s.workforce)} 人的 ${percent(t.law41.smallShare)}` : '';
   return makeHit('law41', periodOf(v, m), windowOf(v, s.from, s.to), numbers, {
     threshold: closure ? s.test.text : `超出自身基线 ${s.test.text}${s.months.length === 2 ? '（跨月合计）' : ''}`,
     source: LAW41,
     summary: closure
-      ? `${when}职工 ${people(s.workforce)} 人全部减员，参保人数降至 0（疑似关停），较自身基线多 ${people(s.excess)} 人${note}`
+      ? `${when}职工 ${people(s.workforce)} 人全部减员，参保人数降至 0（疑似关停${corroborated}），较自身基线多 ${people(s.excess)} 人${note}`
       : `${when}减员 ${people(s.separated)} 人，较自身基线多 ${people(s.excess)} 人（阈值 ${people(Math.ceil(s.test.threshold - 1e-9))} 人${shareText}）${note}`,
   });
 }

@@ -10,7 +10,7 @@ function problems(input: unknown): string[] {
 
 describe('thresholds schema', () => {
   it('has a default for everything', () => {
-    expect(defaultThresholds.law41).toEqual({ minExcess: 20, smallWorkforceBelow: 200, smallShare: 0.1, smallFloor: 3, twoMonths: true, closureMinWorkforce: 3, closureMonths: 3, closureShare: 0.8 });
+    expect(defaultThresholds.law41).toEqual({ minExcess: 20, smallWorkforceBelow: 200, smallShare: 0.1, smallFloor: 3, twoMonths: true, closureMinWorkforce: 3, corroboratedClosureMinWorkforce: 1, closureMonths: 3, closureShare: 0.8 });
     expect(defaultThresholds.cut300of600).toEqual({ minExcess: 300, minWorkforce: 600 });
     expect(defaultThresholds.levels.I).toEqual({ rules: ['closure600', 'cut300of600'], probability: null, minJobs: 500, layoffJobs: 500, ruleJobs: 0 });
     expect(defaultThresholds.levels.II.probability).toBe(0.8);
@@ -59,6 +59,9 @@ describe('thresholds schema', () => {
     ]);
     expect(problems({ law41: { smallFloor: 25 } })).toEqual([
       'law41.smallFloor: law41.smallFloor (25) exceeds law41.minExcess (20): the 10% branch for small employers would be stricter than the 20-person line; lower smallFloor',
+    ]);
+    expect(problems({ law41: { closureMinWorkforce: 2, corroboratedClosureMinWorkforce: 3 } })).toEqual([
+      'law41.corroboratedClosureMinWorkforce: law41.corroboratedClosureMinWorkforce (3) exceeds law41.closureMinWorkforce (2): corroboration is asked of employers too small for a closure on its own; set it to closureMinWorkforce or lower',
     ]);
   });
 
