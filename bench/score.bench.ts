@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     await migrate(database.pool); // a kept database may predate the latest migrations
     const pool = await startInferencePool(resolve(config.scoring.modelDir), FEATURE_SPEC, { threads: config.scoring.modelThreads });
     stopPool.push(() => pool.close());
-    const model = { version: pool.version, predict: (x: Float32Array, n: number) => pool.predict(x, n) };
+    const model = { version: pool.version, predict: (x: Float32Array, n: number) => pool.predict(x, n, { handOver: true }) };
     const threads = config.scoring.threads > 0 ? await startShardThreads({ databaseUrl: benchUrl, thresholds: config.scoring.thresholds, threads: config.scoring.threads, model }) : null;
     if (threads) stopPool.push(() => threads.close());
     const clock = newStageClock();

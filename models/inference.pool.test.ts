@@ -44,6 +44,17 @@ describe('startInferencePool', () => {
       got.forEach((g, i) => expect(g).toEqual(expected[i]));
       // The caller's arrays are copied, not transferred away.
       expect(inputs[0]?.length).toBe(20_000 * 24 * 6);
+      // Handed over, a call small enough goes whole to one worker and its array is detached, not copied.
+      const small = calls[2] as (typeof calls)[number];
+      const own = small.x.slice();
+      expect(await pool.predict(own, small.n, { handOver: true })).toEqual(expected[2]);
+      expect(own.length).toBe(0);
+      // A view into a larger buffer cannot be handed over without taking the rest: it is copied.
+      const big = calls[0] as (typeof calls)[number];
+      const rowSize = 24 * 6;
+      const view = big.x.slice().subarray(0, 3 * rowSize);
+      expect(await pool.predict(view, 3, { handOver: true })).toEqual((expected[0] as Float32Array).subarray(0, 3));
+      expect(view.length).toBe(3 * rowSize);
       expect(await pool.predict(new Float32Array(0), 0)).toEqual(new Float32Array(0));
       await expect(pool.predict(new Float32Array(5), 1)).rejects.toThrow(RangeError);
     } finally {

@@ -162,7 +162,7 @@ async function loadModel(config: Config, log: Logger): Promise<{ model: ModelSco
     const { startInferencePool } = await import('../models/inference.pool.js');
     const pool = await startInferencePool(dir, FEATURE_SPEC, { threads: config.scoring.modelThreads });
     log.info({ model: pool.version, backend: pool.backend }, 'model loaded');
-    return { model: { version: pool.version, predict: (x, n) => pool.predict(x, n) }, note: null, pool };
+    return { model: { version: pool.version, predict: (x, n) => pool.predict(x, n, { handOver: true }) }, note: null, pool };
   } catch (err) {
     const note = `model not used, scoring with rules only: ${(err as Error).message}`;
     log.error({ modelDir: dir }, note);

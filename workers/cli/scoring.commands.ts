@@ -30,7 +30,7 @@ export async function openModel(ctx: CliContext): Promise<{ model: ModelScorer |
     const { startInferencePool } = await import('../../models/inference.pool.js');
     const pool = await startInferencePool(dir, FEATURE_SPEC, { threads: ctx.config.scoring.modelThreads });
     ctx.onClose(() => pool.close());
-    model = { version: pool.version, predict: (x, n) => pool.predict(x, n) };
+    model = { version: pool.version, predict: (x, n) => pool.predict(x, n, { handOver: true }) };
   } catch (err) {
     note = `model not used, scoring with rules only: ${(err as Error).message}`;
     ctx.log.warn({ modelDir: dir }, note);
