@@ -7,7 +7,7 @@ import type { RuleHit } from './rule.types.js';
 import { atLeast, makeHit, people, percent } from './rule.types.js';
 import type { EmployerHistory, MonthBaseline } from './separations.baseline.js';
 import { isScored, noiseBand } from './separations.baseline.js';
-import { closureLine, statutoryLine } from './statutory.line.js';
+import { closureLine, meetsStatutoryLine, statutoryLine } from './statutory.line.js';
 import type { StatutoryTest } from './statutory.line.js';
 import { matchTransfer } from './transfer.match.js';
 
@@ -391,7 +391,7 @@ export function transferMatchedRule(v: EmployerView, h: EmployerHistory, m: numb
   const prev = paired ? h.baseline[m - 1] : undefined;
   const excess = b.excess + (prev?.excess ?? 0);
   const band = prev ? noiseBand(b.expected + prev.expected, 0, t) : b.band;
-  if (!statutoryLine(excess, prev?.workforce ?? b.workforce, band, t).fires) return null;
+  if (!meetsStatutoryLine(excess, prev?.workforce ?? b.workforce, band, t)) return null;
   return makeHit('transferMatched', periodOf(v, m), windowOf(v, from, m), {
     excess, intakeInsured: moved.intake.insured, intakeHired: moved.intake.hired, tolerance: t.transfer.tolerance,
   }, {

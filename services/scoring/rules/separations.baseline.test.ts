@@ -139,3 +139,17 @@ describe('construction and tourism cycles', () => {
     expect(fired).toEqual(['2023-10', '2023-11']);
   });
 });
+
+describe('festival months come from the thresholds in hand', () => {
+  it('a second thresholds object with other festival months is not answered from the first', () => {
+    // The same plant, scored with the default festival (no alarm), then with
+    // no festival months at all: February's departures are then a layoff.
+    const batch = plant('2022-06', 3, false);
+    const noFestival = { ...t, baseline: { ...t.baseline, springFestival: { ...t.baseline.springFestival, months: [] } } };
+    expect(evaluateRules(batch, 0, noIntakes, t)).toEqual([]);
+    const withoutSeason = analyseHistory(employerView(batch, 0), noIntakes, noFestival).baseline.at(-1);
+    expect(withoutSeason?.allowance).toBe(0);
+    // And back: the default thresholds again give the learned season budget.
+    expect(analyseHistory(employerView(batch, 0), noIntakes, t).baseline.at(-1)?.allowance).toBeCloseTo(59.05, 6);
+  });
+});

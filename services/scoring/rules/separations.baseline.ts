@@ -3,7 +3,7 @@ import type { ScoringContext } from '../series.js';
 import type { EmployerView } from './employer.view.js';
 import { calendarMonth, median, medianOf } from './employer.view.js';
 import { poissonCritical } from './poisson.tail.js';
-import { statutoryLine } from './statutory.line.js';
+import { meetsStatutoryLine } from './statutory.line.js';
 import type { TransferMatch } from './transfer.match.js';
 import { matchTransfer } from './transfer.match.js';
 
@@ -94,7 +94,7 @@ export function analyseHistory(v: EmployerView, ctx: ScoringContext, t: Threshol
     baseline.push(b);
     if (!isScored(b) || b.excess <= 0) continue;
     // Only an excess of statutory size is checked against new codes: matching every small excess would let chance hide creeping layoffs.
-    if (statutoryLine(b.excess, b.workforce, b.band, t).fires) {
+    if (meetsStatutoryLine(b.excess, b.workforce, b.band, t)) {
       const moved = matchTransfer(v, ctx, b.excess, m, m + 1, t);
       if (moved) transfer[m] = moved;
       else {
@@ -107,7 +107,7 @@ export function analyseHistory(v: EmployerView, ctx: ScoringContext, t: Threshol
     const p = baseline[m - 1];
     if (!t.law41.twoMonths || !isScored(p) || p === undefined || p.excess <= 0 || excluded[m - 1] === 1) continue;
     const both = p.excess + b.excess;
-    if (!statutoryLine(both, p.workforce, noiseBand(p.expected + b.expected, 0, t), t).fires) continue;
+    if (!meetsStatutoryLine(both, p.workforce, noiseBand(p.expected + b.expected, 0, t), t)) continue;
     const movedBoth = matchTransfer(v, ctx, both, m - 1, m + 1, t);
     if (movedBoth) {
       transfer[m - 1] = movedBoth;
@@ -145,13 +145,16 @@ export function monthBaseline(
   const rates = rateBuf;
   let count = 0;
   let sum = 0;
+  const festival = festivalMask(t);
+  const ordinal = v.firstOrdinal;
   for (let j = m - 1; j >= 0 && count < cfg.windowMonths; j--) {
     const w = v.workforce[j] ?? 0;
-    if (v.present[j] === 1 && w > 0 && excluded[j] !== 1 && !isFestival(v, j, t)) {
-      const r = (v.caused[j] ?? 0) / w;
-      rates[count++] = r;
-      sum += r;
-    }
+    if (v.present[j] !== 1 || !(w > 0) || excluded[j] === 1) continue;
+    // isFestival, inlined: this loop runs for every month of every window.
+    if (ordinal !== null && festival[((((ordinal + j) % 12) + 12) % 12) + 1] === 1) continue;
+    const r = (v.caused[j] ?? 0) / w;
+    rates[count++] = r;
+    sum += r;
   }
   const basis: Basis = m === v.firstPresent ? 'first' : count >= cfg.minHistoryMonths ? 'history' : 'fallback';
   const mid = medianOf(rates, count);
@@ -209,9 +212,37 @@ export function noiseBand(expected: number, spread: number, t: Thresholds): numb
 
 let rateBuf = new Float64Array(24);
 let devBuf = new Float64Array(24);
+let yearBuf = { clean: new Float64Array(5), all: new Float64Array(5) };
+
+/** Room for one value per earlier year, reused (the seasonal lookups run for every month of every employer). */
+function yearBuffers(years: number): { clean: Float64Array; all: Float64Array } {
+  if (yearBuf.all.length < years) yearBuf = { clean: new Float64Array(years), all: new Float64Array(years) };
+  return yearBuf;
+}
+
+/**
+ * Spring Festival calendar months as a lookup by calendar month 0–12 (0:
+ * periods malformed, never a festival), for the thresholds last asked
+ * about: a scoring run uses one thresholds object throughout, and this is
+ * asked for every month of every employer's window.
+ */
+let maskFor: Thresholds | null = null;
+let maskMonths: readonly number[] | null = null;
+const mask = new Uint8Array(13);
+
+function festivalMask(t: Thresholds): Uint8Array {
+  const months = t.baseline.springFestival.months;
+  if (t !== maskFor || months !== maskMonths) {
+    mask.fill(0);
+    for (const month of months) if (month >= 1 && month <= 12) mask[month] = 1;
+    maskFor = t;
+    maskMonths = months;
+  }
+  return mask;
+}
 
 function isFestival(v: EmployerView, m: number, t: Thresholds): boolean {
-  return t.baseline.springFestival.months.includes(calendarMonth(v, m));
+  return festivalMask(t)[calendarMonth(v, m)] === 1;
 }
 
 /**
@@ -230,17 +261,18 @@ function seasonalFactor(
   t: Thresholds,
 ): { factor: number; years: number } {
   const cfg = t.baseline;
-  const clean: number[] = [];
-  const all: number[] = [];
+  const { clean, all } = yearBuffers(cfg.seasonalYears);
+  let n = 0;
   for (let k = 1; k <= cfg.seasonalYears; k++) {
     const j = m - 12 * k;
+    if (j < 0) break; // (and never index an array below 0: V8 looks that up as a named property)
     const b = prior[j];
-    if (j < 0 || b?.basis !== 'history' || transfer[j] !== null) continue;
+    if (b?.basis !== 'history' || transfer[j] !== null) continue;
     const ratio = (b.caused + 1) / (b.level + 1);
-    all.push(ratio);
-    clean.push(layoff[j] === 1 ? -Infinity : ratio);
+    all[n] = ratio;
+    clean[n++] = layoff[j] === 1 ? -Infinity : ratio;
   }
-  const { value, years } = confirmed(clean, all, current);
+  const { value, years } = confirmed(clean, all, n, current);
   return { factor: years === 0 ? 1 : Math.min(cfg.maxSeasonalFactor, Math.max(1, value)), years };
 }
 
@@ -249,12 +281,12 @@ function seasonalFactor(
  * it is; a year whose months were flagged as layoffs counts only as far as
  * another year, or the current one, shows as much.
  */
-function confirmed(clean: readonly number[], all: readonly number[], current: number): { value: number; years: number } {
+function confirmed(clean: ArrayLike<number>, all: ArrayLike<number>, n: number, current: number): { value: number; years: number } {
   let value = -Infinity;
   let years = 0;
-  for (let k = 0; k < all.length; k++) {
+  for (let k = 0; k < n; k++) {
     let others = current;
-    for (let o = 0; o < all.length; o++) if (o !== k) others = Math.max(others, all[o] ?? -Infinity);
+    for (let o = 0; o < n; o++) if (o !== k) others = Math.max(others, all[o] ?? -Infinity);
     const trusted = Math.max(clean[k] ?? -Infinity, Math.min(all[k] ?? -Infinity, others));
     if (trusted > -Infinity) {
       years++;
@@ -315,8 +347,8 @@ function festivalAllowance(
   const used = seasonExcess(prior, start, m - 1);
   const currentShare = base > 0 ? (used + Math.max(0, surplusNow)) / base : 0;
 
-  const clean: number[] = [];
-  const all: number[] = [];
+  const { clean, all } = yearBuffers(cfg.seasonalYears);
+  let n = 0;
   for (let k = 1; k <= cfg.seasonalYears; k++) {
     const [s, e] = festivalRun(v, m - 12 * k, t);
     let complete = s >= 0 && e < m;
@@ -325,18 +357,18 @@ function festivalAllowance(
       if (prior[j]?.basis !== 'history' || transfer[j] !== null) complete = false;
       if (layoff[j] === 1) flagged = true;
     }
+    if (!complete) continue;
     const w = prior[s]?.workforce ?? 0;
-    if (!complete || !(w > 0)) continue;
+    if (!(w > 0)) continue;
     const share = seasonExcess(prior, s, e) / w;
-    all.push(share);
-    clean.push(flagged ? -Infinity : share);
+    all[n] = share;
+    clean[n++] = flagged ? -Infinity : share;
   }
-  const { value, years } = confirmed(clean, all, currentShare);
+  const { value, years } = confirmed(clean, all, n, currentShare);
   if (years > 0) return { allowance: Math.max(0, value * base - used), years };
 
-  const budget = (share: number): number => Math.max(0, share * base - used);
   const migrant = v.migrant[m] ?? -1;
-  if (migrant < 0) return { allowance: budget(cfg.springFestival.noHistoryShare), years: 0 };
+  if (migrant < 0) return { allowance: Math.max(0, cfg.springFestival.noHistoryShare * base - used), years: 0 };
   const rates: number[] = [];
   for (let j = m - 1; j >= 0 && rates.length < cfg.windowMonths; j--) {
     const w = v.workforce[j] ?? 0;
@@ -344,5 +376,5 @@ function festivalAllowance(
     if (v.present[j] === 1 && w > 0 && mj >= 0 && !isFestival(v, j, t)) rates.push(mj / w);
   }
   const usual = median(rates) * (v.workforce[m] ?? 0);
-  return { allowance: Math.min(budget(cfg.springFestival.maxShare), Math.max(0, migrant - usual)), years: 0 };
+  return { allowance: Math.min(Math.max(0, cfg.springFestival.maxShare * base - used), Math.max(0, migrant - usual)), years: 0 };
 }

@@ -20,24 +20,41 @@ export interface StatutoryTest {
 
 export function statutoryLine(count: number, workforce: number, band: number, t: Thresholds): StatutoryTest {
   const law = t.law41;
-  const absolute = Math.max(law.minExcess, Number.isFinite(band) ? band : 0);
-  const absoluteText = absolute > law.minExcess ? `≥ ${people(Math.ceil(absolute))} 人（${law.minExcess} 人，因自身减员波动提高）` : `≥ ${law.minExcess} 人`;
-  if (!(workforce > 0)) return { fires: false, threshold: absolute, branch: 'absolute', text: `${absoluteText}（无在册职工，不适用）` };
-  if (workforce < law.smallWorkforceBelow) {
-    const share = Math.max(law.smallShare * workforce, law.smallFloor, Number.isFinite(band) ? band : 0);
-    if (share < absolute) {
-      return {
-        fires: atLeast(count, share),
-        threshold: share,
-        branch: 'share',
-        text:
-          share > Math.max(law.smallShare * workforce, law.smallFloor)
-            ? `≥ ${people(Math.ceil(share))} 人（职工 ${people(workforce)} 人的 ${percent(law.smallShare)}，因自身减员波动提高）`
-            : `≥ 职工 ${people(workforce)} 人的 ${percent(law.smallShare)}，且 ≥ ${law.smallFloor} 人`,
-      };
-    }
+  const { threshold, branch } = statutoryThreshold(workforce, band, t);
+  const fires = workforce > 0 && atLeast(count, threshold);
+  if (branch === 'share') {
+    return {
+      fires,
+      threshold,
+      branch,
+      text:
+        threshold > Math.max(law.smallShare * workforce, law.smallFloor)
+          ? `≥ ${people(Math.ceil(threshold))} 人（职工 ${people(workforce)} 人的 ${percent(law.smallShare)}，因自身减员波动提高）`
+          : `≥ 职工 ${people(workforce)} 人的 ${percent(law.smallShare)}，且 ≥ ${law.smallFloor} 人`,
+    };
   }
-  return { fires: atLeast(count, absolute), threshold: absolute, branch: 'absolute', text: absoluteText };
+  const absoluteText = threshold > law.minExcess ? `≥ ${people(Math.ceil(threshold))} 人（${law.minExcess} 人，因自身减员波动提高）` : `≥ ${law.minExcess} 人`;
+  return { fires, threshold, branch, text: workforce > 0 ? absoluteText : `${absoluteText}（无在册职工，不适用）` };
+}
+
+/**
+ * The same test without its words: whether count meets the line. The
+ * baselines ask it of every month with an excess, so it builds no text.
+ */
+export function meetsStatutoryLine(count: number, workforce: number, band: number, t: Thresholds): boolean {
+  return workforce > 0 && atLeast(count, statutoryThreshold(workforce, band, t).threshold);
+}
+
+/** People the line needs, and which branch of Art. 41 sets it (absolute when there is no workforce: the test does not apply). */
+function statutoryThreshold(workforce: number, band: number, t: Thresholds): { threshold: number; branch: 'absolute' | 'share' } {
+  const law = t.law41;
+  const noise = Number.isFinite(band) ? band : 0;
+  const absolute = Math.max(law.minExcess, noise);
+  if (workforce > 0 && workforce < law.smallWorkforceBelow) {
+    const share = Math.max(law.smallShare * workforce, law.smallFloor, noise);
+    if (share < absolute) return { threshold: share, branch: 'share' };
+  }
+  return { threshold: absolute, branch: 'absolute' };
 }
 
 /** The statutory test of a closure: the whole workforce went, which meets the 10% line of any employer (and 20 people when it had them). */
