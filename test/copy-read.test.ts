@@ -57,4 +57,58 @@ describe('copyScan reads COPY text in place', () => {
       client.release();
     }
   });
+
+  it('a server error part-way rejects with its message, and the connection is usable after it', async () => {
+    const client = await database.pool.connect();
+    try {
+      let seen = 0;
+      await expect(copyScan(client, `SELECT 1 / (i - 50000) FROM generate_series(1, 60000) g(i)`, () => void seen++)).rejects.toThrow('division by zero');
+      expect(seen).toBeLessThan(50_000);
+      await expect(copyScan(client, `SELECT nonsense FROM`, () => undefined)).rejects.toThrow(/syntax error/);
+      expect((await client.query<{ n: number }>('SELECT 41 + 1 AS n')).rows[0]?.n).toBe(42);
+    } finally {
+      client.release();
+    }
+  });
+
+  it("after the callback's own error the rest is drained, and the next query on the connection gets its own answer", async () => {
+    const client = await database.pool.connect();
+    try {
+      let calls = 0;
+      const failing = copyScan(client, `SELECT i FROM generate_series(1, 100000) g(i)`, (r) => {
+        calls++;
+        if (r.int() === 10) throw new Error('row 10 is unreadable');
+      });
+      await expect(failing).rejects.toThrow('row 10 is unreadable');
+      expect(calls).toBe(10);
+      let sum = 0;
+      expect(await copyScan(client, `SELECT i FROM generate_series(1, 1000) g(i)`, (r) => void (sum += r.int()))).toBe(1000);
+      expect(sum).toBe(500_500);
+    } finally {
+      client.release();
+    }
+  });
+
+  it('a notice in the middle of the rows loses none of them', async () => {
+    const client = await database.pool.connect();
+    try {
+      await client.query(`CREATE FUNCTION pg_temp.noisy(i int) RETURNS int LANGUAGE plpgsql AS $$
+        BEGIN IF i % 20000 = 0 THEN RAISE NOTICE 'row %', i; END IF; RETURN i; END $$`);
+      const notices: string[] = [];
+      const onNotice = (n: { message?: string }): void => void notices.push(n.message ?? '');
+      client.on('notice', onNotice);
+      let sum = 0;
+      const n = await copyScan(client, `SELECT pg_temp.noisy(i), 'x' || i FROM generate_series(1, 60000) g(i)`, (r) => {
+        const v = r.int();
+        if (r.ascii() !== `x${v}`) throw new Error(`row ${v} misread`);
+        sum += v;
+      });
+      client.off('notice', onNotice);
+      expect(n).toBe(60_000);
+      expect(sum).toBe((60_000 * 60_001) / 2);
+      expect(notices).toEqual(['row 20000', 'row 40000', 'row 60000']);
+    } finally {
+      client.release();
+    }
+  });
 });
