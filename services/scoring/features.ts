@@ -52,9 +52,12 @@ export function buildFeatures(batch: SeriesBatch, rows: readonly number[], endMo
     sin[s] = Math.sin((2 * Math.PI * cal) / 12);
     cos[s] = Math.cos((2 * Math.PI * cal) / 12);
   }
+  const months = Math.max(0, batch.months);
+  if (series.caused.length < months) series = newSeries(months);
   for (let r = 0; r < rows.length; r++) {
     const i = rows[r] as number;
     const statics = staticFeatures(batch, i);
+    fillSeries(batch, i, Math.max(0, start - 12), Math.min(endMonth, months - 1));
     for (let s = 0; s < FEATURE_STEPS; s++) {
       const m = start + s;
       const o = (r * FEATURE_STEPS + s) * F;
@@ -75,8 +78,8 @@ function stepFeatures(b: SeriesBatch, i: number, m: number, out: Float32Array, o
     const hired = b.hired[k] as number;
     const separated = b.separated[k] as number;
     const workforce = Math.max(1, insured - hired + separated);
-    const caused = employerCaused(b, k);
-    const typical = medianCaused(b, i, m, 12);
+    const caused = series.caused[m] as number;
+    const typical = medianCaused(m, 12);
     const transfer = Math.max(0, b.separatedTransfer[k] as number);
     const migrant = Math.max(0, b.separatedMigrant[k] as number);
     const claims = b.uiClaims[k] as number;
@@ -87,7 +90,7 @@ function stepFeatures(b: SeriesBatch, i: number, m: number, out: Float32Array, o
     out[o + 4] = clip((caused - typical) / Math.max(typical, 1, 0.01 * workforce), -2, 20) / 10;
     out[o + 5] = separated > 0 ? clip(transfer / separated, 0, 1) : 0;
     out[o + 6] = clip((b.arrearsMonths[k] as number) / 6, 0, 2);
-    out[o + 7] = wageChange(b, i, m);
+    out[o + 7] = wageChange(m);
     out[o + 8] = claims >= 0 ? clip(claims / workforce, 0, 1) : 0;
     out[o + 9] = claims >= 0 ? 1 : 0;
     out[o + 14] = clip((insured - (m > 0 && b.si[k - 1] === 1 ? (b.insured[k - 1] as number) : insured)) / workforce, -1, 1);
@@ -122,30 +125,50 @@ function insertSorted(n: number, v: number): number {
   return n + 1;
 }
 
-/** The upper median of the employer-caused separations of the `span` months before m. */
-function medianCaused(b: SeriesBatch, i: number, m: number, span: number): number {
-  let n = 0;
-  for (let j = Math.max(0, m - span); j < m; j++) {
+/**
+ * One employer's monthly figures that the windows below read many times
+ * over (each month is in 12 windows), worked out once per employer:
+ * whether it has a social-insurance row, its employer-caused separations,
+ * and the wage base per insured person (NaN when there is none).
+ */
+interface EmployerSeries {
+  present: Uint8Array;
+  caused: Float64Array;
+  wagePerHead: Float64Array;
+}
+
+function newSeries(months: number): EmployerSeries {
+  return { present: new Uint8Array(months), caused: new Float64Array(months), wagePerHead: new Float64Array(months) };
+}
+
+let series = newSeries(36);
+
+/** Fills `series` for employer i over months from..to (what the windows of the steps read). */
+function fillSeries(b: SeriesBatch, i: number, from: number, to: number): void {
+  for (let j = from; j <= to; j++) {
     const k = at(b, i, j);
-    if (b.si[k] === 1) n = insertSorted(n, employerCaused(b, k));
+    const present = b.si[k] === 1;
+    const insured = b.insured[k] as number;
+    series.present[j] = present ? 1 : 0;
+    series.caused[j] = present ? employerCaused(b, k) : 0;
+    series.wagePerHead[j] = present && insured > 0 ? (b.wageBaseTotal[k] as number) / insured : Number.NaN;
   }
+}
+
+/** The upper median of the employer-caused separations of the `span` months before m (months with a row). */
+function medianCaused(m: number, span: number): number {
+  let n = 0;
+  for (let j = Math.max(0, m - span); j < m; j++) if (series.present[j] === 1) n = insertSorted(n, series.caused[j] as number);
   return n === 0 ? 0 : (scratch[n >> 1] as number);
 }
 
-/** Wage base per insured person of month j, NaN when there is none. */
-function wagePerHead(b: SeriesBatch, i: number, j: number): number {
-  const k = at(b, i, j);
-  const insured = b.insured[k] as number;
-  return b.si[k] === 1 && insured > 0 ? (b.wageBaseTotal[k] as number) / insured : Number.NaN;
-}
-
 /** Log change of the wage base per head against the upper median of the 6 months before. */
-function wageChange(b: SeriesBatch, i: number, m: number): number {
-  const now = wagePerHead(b, i, m);
+function wageChange(m: number): number {
+  const now = series.wagePerHead[m] as number;
   if (Number.isNaN(now)) return 0;
   let n = 0;
   for (let j = Math.max(0, m - 6); j < m; j++) {
-    const v = wagePerHead(b, i, j);
+    const v = series.wagePerHead[j] as number;
     if (!Number.isNaN(v)) n = insertSorted(n, v);
   }
   if (n === 0) return 0;
