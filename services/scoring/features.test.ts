@@ -62,4 +62,28 @@ describe('features', () => {
     const b = batchOf(24, Array.from({ length: 24 }, (_, m) => ({ insured: m % 2, hired: 0, separated: 0, wage: m === 5 ? NaN : Infinity })));
     expect([...buildFeatures(b, [0])].every(Number.isFinite)).toBe(true);
   });
+
+  it("sep_excess_ratio's typical month is the upper median of the 12 months before, gaps left out, at every step", () => {
+    // 30 months of uneven separations with gaps, so that the sliding window
+    // gains, loses and skips months; checked against a plain recount per step.
+    let seed = 7;
+    const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rows = Array.from({ length: 30 }, (_, m) => (m % 7 === 3 || m === 11 ? undefined : { insured: 200, hired: 5, separated: Math.floor(rand() * 12) }));
+    const b = batchOf(30, rows);
+    const x = buildFeatures(b, [0]);
+    const start = 30 - FEATURE_STEPS;
+    let checked = 0;
+    for (let s = 0; s < FEATURE_STEPS; s++) {
+      const m = start + s;
+      const row = rows[m];
+      if (!row) continue;
+      const before = rows.slice(Math.max(0, m - 12), m).flatMap((r) => (r ? [r.separated] : [])).sort((a, c) => a - c);
+      const typical = before.length === 0 ? 0 : (before[before.length >> 1] as number);
+      const workforce = Math.max(1, row.insured - row.hired + row.separated);
+      const want = Math.min(20, Math.max(-2, (row.separated - typical) / Math.max(typical, 1, 0.01 * workforce))) / 10;
+      expect(feature(x, s, 'sep_excess_ratio'), `step ${s}`).toBeCloseTo(want, 6);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(18);
+  });
 });

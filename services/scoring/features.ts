@@ -58,28 +58,40 @@ export function buildFeatures(batch: SeriesBatch, rows: readonly number[], endMo
     const i = rows[r] as number;
     const statics = staticFeatures(batch, i);
     fillSeries(batch, i, Math.max(0, start - 12), Math.min(endMonth, months - 1));
+    // The caused separations of the 12 months before the step, kept sorted
+    // as the window slides a month at a time (its upper median is `typical`).
+    let held = 0;
+    const first = Math.max(0, start);
+    for (let j = Math.max(0, first - CAUSED_SPAN); j < first; j++) if (series.present[j] === 1) held = insertSorted(causedWindow, held, series.caused[j] as number);
     for (let s = 0; s < FEATURE_STEPS; s++) {
       const m = start + s;
       const o = (r * FEATURE_STEPS + s) * F;
       out[o + 16] = sin[s] as number;
       out[o + 17] = cos[s] as number;
       for (let k = 0; k < statics.length; k++) out[o + STEP_FEATURES.length + k] = statics[k] as number;
-      if (m >= 0) stepFeatures(batch, i, m, out, o);
+      if (m < 0) continue;
+      stepFeatures(batch, i, m, held === 0 ? 0 : (causedWindow[held >> 1] as number), out, o);
+      const leaving = m - CAUSED_SPAN;
+      if (leaving >= 0 && series.present[leaving] === 1) held = removeSorted(causedWindow, held, series.caused[leaving] as number);
+      if (series.present[m] === 1) held = insertSorted(causedWindow, held, series.caused[m] as number);
     }
   }
   for (let k = 0; k < out.length; k++) if (!Number.isFinite(out[k])) out[k] = 0;
   return out;
 }
 
-function stepFeatures(b: SeriesBatch, i: number, m: number, out: Float32Array, o: number): void {
+/** Months before a step whose caused separations give its `typical` (the upper median). */
+const CAUSED_SPAN = 12;
+
+/** One step's features; `typical` is the upper median of the caused separations of the CAUSED_SPAN months before m. */
+function stepFeatures(b: SeriesBatch, i: number, m: number, typical: number, out: Float32Array, o: number): void {
   const k = at(b, i, m);
   if (b.si[k] === 1) {
     const insured = b.insured[k] as number;
     const hired = b.hired[k] as number;
     const separated = b.separated[k] as number;
     const workforce = Math.max(1, insured - hired + separated);
-    const caused = series.caused[m] as number;
-    const typical = medianCaused(m, 12);
+    const caused = employerCaused(b, k);
     const transfer = Math.max(0, b.separatedTransfer[k] as number);
     const migrant = Math.max(0, b.separatedMigrant[k] as number);
     const claims = b.uiClaims[k] as number;
@@ -111,24 +123,35 @@ export function employerCaused(b: SeriesBatch, k: number): number {
   return Math.max(0, (b.separated[k] as number) - Math.max(0, b.separatedTransfer[k] as number) - Math.max(0, b.separatedNatural[k] as number));
 }
 
-/** Sorting room for the short lists below, reused: features run per employer and month. */
+/** Sorting room for the wage window, and the sliding window of caused separations, reused: features run per employer and month. */
 const scratch = new Float64Array(32);
+const causedWindow = new Float64Array(32);
 
-/** Inserts v into the sorted first n values of scratch; returns n + 1. */
-function insertSorted(n: number, v: number): number {
+/** Inserts v into the sorted first n values of a; returns n + 1. */
+function insertSorted(a: Float64Array, n: number, v: number): number {
   let j = n - 1;
-  while (j >= 0 && (scratch[j] as number) > v) {
-    scratch[j + 1] = scratch[j] as number;
+  while (j >= 0 && (a[j] as number) > v) {
+    a[j + 1] = a[j] as number;
     j--;
   }
-  scratch[j + 1] = v;
+  a[j + 1] = v;
   return n + 1;
+}
+
+/** Removes one value equal to v from the sorted first n values of a; returns n − 1 (n when v is not there). */
+function removeSorted(a: Float64Array, n: number, v: number): number {
+  let j = 0;
+  while (j < n && a[j] !== v) j++;
+  if (j === n) return n;
+  for (; j < n - 1; j++) a[j] = a[j + 1] as number;
+  return n - 1;
 }
 
 /**
  * One employer's monthly figures that the windows below read many times
  * over (each month is in 12 windows), worked out once per employer:
- * whether it has a social-insurance row, its employer-caused separations,
+ * whether it has a social-insurance row with a number of employer-caused
+ * separations, that number,
  * and the wage base per insured person (NaN when there is none).
  */
 interface EmployerSeries {
@@ -149,17 +172,12 @@ function fillSeries(b: SeriesBatch, i: number, from: number, to: number): void {
     const k = at(b, i, j);
     const present = b.si[k] === 1;
     const insured = b.insured[k] as number;
-    series.present[j] = present ? 1 : 0;
-    series.caused[j] = present ? employerCaused(b, k) : 0;
+    const caused = present ? employerCaused(b, k) : Number.NaN;
+    // A month whose counts are not numbers says nothing about the typical month.
+    series.present[j] = Number.isFinite(caused) ? 1 : 0;
+    series.caused[j] = Number.isFinite(caused) ? caused : 0;
     series.wagePerHead[j] = present && insured > 0 ? (b.wageBaseTotal[k] as number) / insured : Number.NaN;
   }
-}
-
-/** The upper median of the employer-caused separations of the `span` months before m (months with a row). */
-function medianCaused(m: number, span: number): number {
-  let n = 0;
-  for (let j = Math.max(0, m - span); j < m; j++) if (series.present[j] === 1) n = insertSorted(n, series.caused[j] as number);
-  return n === 0 ? 0 : (scratch[n >> 1] as number);
 }
 
 /** Log change of the wage base per head against the upper median of the 6 months before. */
@@ -169,7 +187,7 @@ function wageChange(m: number): number {
   let n = 0;
   for (let j = Math.max(0, m - 6); j < m; j++) {
     const v = series.wagePerHead[j] as number;
-    if (!Number.isNaN(v)) n = insertSorted(n, v);
+    if (!Number.isNaN(v)) n = insertSorted(scratch, n, v);
   }
   if (n === 0) return 0;
   const median = scratch[n >> 1] as number;
