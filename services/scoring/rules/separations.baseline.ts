@@ -146,12 +146,9 @@ export function monthBaseline(
   let count = 0;
   let sum = 0;
   const festival = festivalMask(t);
-  const ordinal = v.firstOrdinal;
   for (let j = m - 1; j >= 0 && count < cfg.windowMonths; j--) {
     const w = v.workforce[j] ?? 0;
-    if (v.present[j] !== 1 || !(w > 0) || excluded[j] === 1) continue;
-    // isFestival, inlined: this loop runs for every month of every window.
-    if (ordinal !== null && festival[((((ordinal + j) % 12) + 12) % 12) + 1] === 1) continue;
+    if (v.present[j] !== 1 || !(w > 0) || excluded[j] === 1 || festival[calendarMonth(v, j)] === 1) continue;
     const r = (v.caused[j] ?? 0) / w;
     rates[count++] = r;
     sum += r;
