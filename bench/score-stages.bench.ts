@@ -20,6 +20,7 @@ import { addMonths } from '../services/scoring/period.js';
 import { HISTORY_MONTHS, judgeEmployer, shards } from '../services/scoring/score.service.js';
 import type { SeriesBatch } from '../services/scoring/series.js';
 import { SeriesRepository } from '../services/scoring/series.repository.js';
+import { wholeNumber } from './args.js';
 import { ensureHistory, LAST_PERIOD } from './history.js';
 import { benchServer } from './server.js';
 
@@ -91,12 +92,6 @@ async function main(): Promise<void> {
   } finally {
     await server.stop();
   }
-}
-
-function wholeNumber(name: string, value: string | undefined, min: number, max: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be a whole number from ${min} to ${max}, got "${value}"`);
-  return n;
 }
 
 main().then(

@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { loadConfig } from '../config/config.load.js';
 import { benchServer } from './server.js';
+import { wholeNumber } from './args.js';
 import { ensureHistory, LAST_PERIOD } from './history.js';
 import { initTf } from '../models/backend.js';
 import { loadArtifact } from '../models/artifact.js';
@@ -144,12 +145,6 @@ async function barePredict(dir: string): Promise<number> {
   x.dispose();
   loaded.model.dispose();
   return Math.round(best);
-}
-
-function wholeNumber(name: string, value: string | undefined, min: number, max: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be a whole number from ${min} to ${max}, got "${value}"`);
-  return n;
 }
 
 function withDatabase(url: string, name: string): string {
