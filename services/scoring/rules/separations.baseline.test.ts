@@ -5,7 +5,7 @@ import { employerView } from './employer.view.js';
 import { buildBatch, noIntakes, periodsFrom, repeat, rulesOf, track } from './fixture.testkit.js';
 import type { Flow } from './fixture.testkit.js';
 import { evaluateRules } from './rules.js';
-import { analyseHistory } from './separations.baseline.js';
+import { analyseHistory, medianDeviation } from './separations.baseline.js';
 
 /**
  * A labour-intensive electronics plant of 1,000: 3% churn, and every Spring
@@ -151,5 +151,26 @@ describe('festival months come from the thresholds in hand', () => {
     expect(withoutSeason?.allowance).toBe(0);
     // And back: the default thresholds again give the learned season budget.
     expect(analyseHistory(employerView(batch, 0), noIntakes, t).baseline.at(-1)?.allowance).toBeCloseTo(59.05, 6);
+  });
+});
+
+describe('medianDeviation', () => {
+  it('equals the median of |x − mid| sorted afresh, for odd and even counts, ties and values at the median', () => {
+    let seed = 11;
+    const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const naiveMedian = (xs: number[]): number => {
+      const s = [...xs].sort((a, b) => a - b);
+      const h = s.length >> 1;
+      return s.length === 0 ? 0 : s.length % 2 === 1 ? (s[h] as number) : ((s[h - 1] as number) + (s[h] as number)) / 2;
+    };
+    for (let trial = 0; trial < 500; trial++) {
+      const n = 1 + (trial % 12);
+      // Coarse values so that ties (and values equal to the median) are common.
+      const xs = Array.from({ length: n }, () => Math.floor(rand() * 5) / 20);
+      const sorted = Float64Array.from([...xs].sort((a, b) => a - b));
+      const mid = naiveMedian(xs);
+      expect(medianDeviation(sorted, n, mid), `values ${xs.join(', ')}`).toBe(naiveMedian(xs.map((x) => Math.abs(x - mid))));
+    }
+    expect(medianDeviation(new Float64Array(4), 0, 0)).toBe(0);
   });
 });

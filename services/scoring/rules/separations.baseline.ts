@@ -1,7 +1,7 @@
 import type { Thresholds } from '../../../config/thresholds.schema.js';
 import type { ScoringContext } from '../series.js';
 import type { EmployerView } from './employer.view.js';
-import { calendarMonth, median, medianOf } from './employer.view.js';
+import { calendarMonth, median } from './employer.view.js';
 import { poissonCritical } from './poisson.tail.js';
 import { meetsStatutoryLine } from './statutory.line.js';
 import type { TransferMatch } from './transfer.match.js';
@@ -137,11 +137,8 @@ export function monthBaseline(
   const cfg = t.baseline;
   const workforce = v.workforce[m] ?? 0;
   const caused = v.caused[m] ?? 0;
-  // The window's rates in reused buffers: this runs for every month of every employer.
-  if (rateBuf.length < cfg.windowMonths) {
-    rateBuf = new Float64Array(cfg.windowMonths);
-    devBuf = new Float64Array(cfg.windowMonths);
-  }
+  // The window's rates, kept sorted in a reused buffer: this runs for every month of every employer.
+  if (rateBuf.length < cfg.windowMonths) rateBuf = new Float64Array(cfg.windowMonths);
   const rates = rateBuf;
   let count = 0;
   let sum = 0;
@@ -150,21 +147,20 @@ export function monthBaseline(
     const w = v.workforce[j] ?? 0;
     if (v.present[j] !== 1 || !(w > 0) || excluded[j] === 1 || festival[calendarMonth(v, j)] === 1) continue;
     const r = (v.caused[j] ?? 0) / w;
-    rates[count++] = r;
+    let k = count++;
+    for (; k > 0 && (rates[k - 1] as number) > r; k--) rates[k] = rates[k - 1] as number;
+    rates[k] = r;
     sum += r;
   }
   const basis: Basis = m === v.firstPresent ? 'first' : count >= cfg.minHistoryMonths ? 'history' : 'fallback';
-  const mid = medianOf(rates, count);
+  const mid = sortedMedian(rates, count);
   // The median alone is no level for a small employer: one that loses a
   // person every other month has a median month of 0. Layoff months are
   // already left out, so the mean is safe to take when it is larger.
   const levelRate = basis === 'history' ? Math.max(mid, count === 0 ? 0 : sum / count) : cfg.fallbackChurnRate;
   const level = levelRate * workforce;
   let spread = 0;
-  if (basis === 'history') {
-    for (let k = 0; k < count; k++) devBuf[k] = Math.abs((rates[k] as number) - mid);
-    spread = 1.4826 * medianOf(devBuf, count) * workforce;
-  }
+  if (basis === 'history') spread = 1.4826 * medianDeviation(rates, count, mid) * workforce;
 
   let seasonal = 1;
   let seasonYears = 0;
@@ -208,7 +204,41 @@ export function noiseBand(expected: number, spread: number, t: Thresholds): numb
 }
 
 let rateBuf = new Float64Array(24);
-let devBuf = new Float64Array(24);
+
+/** The median of the first n values of a, which are sorted ascending (0 for none). */
+function sortedMedian(a: Float64Array, n: number): number {
+  if (n <= 0) return 0;
+  const half = n >> 1;
+  return n % 2 === 1 ? (a[half] as number) : ((a[half - 1] as number) + (a[half] as number)) / 2;
+}
+
+/**
+ * The median of |a[i] − mid| over the first n values of a, sorted
+ * ascending: the deviations below mid and above it are each already in
+ * order, so they are merged up to the middle rank instead of sorted.
+ */
+export function medianDeviation(a: Float64Array, n: number, mid: number): number {
+  if (n <= 0) return 0;
+  let up = 0;
+  while (up < n && (a[up] as number) < mid) up++;
+  let down = up - 1;
+  const half = n >> 1;
+  let previous = 0;
+  for (let rank = 0; ; rank++) {
+    const below = down >= 0 ? mid - (a[down] as number) : Infinity;
+    const above = up < n ? (a[up] as number) - mid : Infinity;
+    let next: number;
+    if (below <= above) {
+      next = below;
+      down--;
+    } else {
+      next = above;
+      up++;
+    }
+    if (rank === half) return n % 2 === 1 ? next : (previous + next) / 2;
+    previous = next;
+  }
+}
 let yearBuf = { clean: new Float64Array(5), all: new Float64Array(5) };
 
 /** Room for one value per earlier year, reused (the seasonal lookups run for every month of every employer). */
