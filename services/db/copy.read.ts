@@ -39,6 +39,7 @@ interface PgConnection {
 
 const COPY_DATA = 0x64; // 'd'
 const COPY_OUT_RESPONSE = 0x48; // 'H'
+const LINE_END = Buffer.from('\n');
 
 /** What pg's client asks of a submittable query during a COPY … TO STDOUT. */
 class CopyOutScan implements pg.Submittable {
@@ -135,15 +136,8 @@ class CopyOutScan implements pg.Submittable {
   }
 
   handleCommandComplete(): void {
-    if (this.failure !== null || this.carry === null) return;
     // COPY ends every row with a newline; a tail without one is still a row.
-    const tail = Buffer.concat([this.carry, Buffer.from([NL])]);
-    this.carry = null;
-    try {
-      this.rows += this.fields.scan(tail, tail.length, this.onRow);
-    } catch (err) {
-      this.failure = err instanceof Error ? err : new Error(String(err));
-    }
+    if (this.carry !== null) this.rowBytes(LINE_END, 0, 1);
   }
 
   /** A server error, or the connection lost: settles at once (pg keeps the client's own state). */

@@ -57,12 +57,12 @@ export function buildFeatures(batch: SeriesBatch, rows: readonly number[], endMo
   for (let r = 0; r < rows.length; r++) {
     const i = rows[r] as number;
     const statics = staticFeatures(batch, i);
-    fillSeries(batch, i, Math.max(0, start - 12), Math.min(endMonth, months - 1));
+    fillSeries(batch, i, Math.max(0, start - CAUSED_SPAN), Math.min(endMonth, months - 1));
     // The caused separations of the 12 months before the step, kept sorted
     // as the window slides a month at a time (its upper median is `typical`).
     let held = 0;
     const first = Math.max(0, start);
-    for (let j = Math.max(0, first - CAUSED_SPAN); j < first; j++) if (series.present[j] === 1) held = insertSorted(causedWindow, held, series.caused[j] as number);
+    for (let j = Math.max(0, first - CAUSED_SPAN); j < first; j++) if (series.counted[j] === 1) held = insertSorted(causedWindow, held, series.caused[j] as number);
     for (let s = 0; s < FEATURE_STEPS; s++) {
       const m = start + s;
       const o = (r * FEATURE_STEPS + s) * F;
@@ -72,8 +72,8 @@ export function buildFeatures(batch: SeriesBatch, rows: readonly number[], endMo
       if (m < 0) continue;
       stepFeatures(batch, i, m, held === 0 ? 0 : (causedWindow[held >> 1] as number), out, o);
       const leaving = m - CAUSED_SPAN;
-      if (leaving >= 0 && series.present[leaving] === 1) held = removeSorted(causedWindow, held, series.caused[leaving] as number);
-      if (series.present[m] === 1) held = insertSorted(causedWindow, held, series.caused[m] as number);
+      if (leaving >= 0 && series.counted[leaving] === 1) held = removeSorted(causedWindow, held, series.caused[leaving] as number);
+      if (series.counted[m] === 1) held = insertSorted(causedWindow, held, series.caused[m] as number);
     }
   }
   for (let k = 0; k < out.length; k++) if (!Number.isFinite(out[k])) out[k] = 0;
@@ -148,20 +148,20 @@ function removeSorted(a: Float64Array, n: number, v: number): number {
 }
 
 /**
- * One employer's monthly figures that the windows below read many times
- * over (each month is in 12 windows), worked out once per employer:
- * whether it has a social-insurance row with a number of employer-caused
- * separations, that number,
- * and the wage base per insured person (NaN when there is none).
+ * One employer's monthly figures that the windows read many times over
+ * (each month is in 12 windows), worked out once per employer: whether the
+ * month counts towards the typical month (a social-insurance row with a
+ * number of employer-caused separations), that number, and the wage base
+ * per insured person (NaN when there is none).
  */
 interface EmployerSeries {
-  present: Uint8Array;
+  counted: Uint8Array;
   caused: Float64Array;
   wagePerHead: Float64Array;
 }
 
 function newSeries(months: number): EmployerSeries {
-  return { present: new Uint8Array(months), caused: new Float64Array(months), wagePerHead: new Float64Array(months) };
+  return { counted: new Uint8Array(months), caused: new Float64Array(months), wagePerHead: new Float64Array(months) };
 }
 
 let series = newSeries(36);
@@ -174,7 +174,7 @@ function fillSeries(b: SeriesBatch, i: number, from: number, to: number): void {
     const insured = b.insured[k] as number;
     const caused = present ? employerCaused(b, k) : Number.NaN;
     // A month whose counts are not numbers says nothing about the typical month.
-    series.present[j] = Number.isFinite(caused) ? 1 : 0;
+    series.counted[j] = Number.isFinite(caused) ? 1 : 0;
     series.caused[j] = Number.isFinite(caused) ? caused : 0;
     series.wagePerHead[j] = present && insured > 0 ? (b.wageBaseTotal[k] as number) / insured : Number.NaN;
   }

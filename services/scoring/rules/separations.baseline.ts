@@ -142,10 +142,9 @@ export function monthBaseline(
   const rates = rateBuf;
   let count = 0;
   let sum = 0;
-  const festival = festivalMask(t);
   for (let j = m - 1; j >= 0 && count < cfg.windowMonths; j--) {
     const w = v.workforce[j] ?? 0;
-    if (v.present[j] !== 1 || !(w > 0) || excluded[j] === 1 || festival[calendarMonth(v, j)] === 1) continue;
+    if (v.present[j] !== 1 || !(w > 0) || excluded[j] === 1 || isFestival(v, j, t)) continue;
     const r = (v.caused[j] ?? 0) / w;
     let k = count++;
     for (; k > 0 && (rates[k - 1] as number) > r; k--) rates[k] = rates[k - 1] as number;
