@@ -40,18 +40,23 @@ interface Result {
   falseAlertsPer1000: number;
   layoffs: number;
   caught: number;
+  medianLeadPrecursor: number | null;
   transferAlerts: number;
 }
 
 describe('ews evaluate', () => {
-  it('trains on one province, replays another, and writes the report with all four methods and a PR picture', async () => {
+  it('trains on one province, replays another, and writes the report with all four methods, the reference row and a PR picture', async () => {
     const report = join(dir, 'REPORT.md');
     const run = await ews(['evaluate', '--employers', '1500', '--months', '30', '--epochs', '1', '--out', report, '--json']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const out = JSON.parse(run.stdout) as { report: string; results: Result[]; targets: { name: string; met: boolean | null }[] };
-    expect(out.results.map((r) => r.method)).toEqual(['full', 'rules', 'logistic', 'seasonal']);
+    expect(out.results.map((r) => r.method)).toEqual(['full', 'rules', 'logistic', 'seasonal', 'ceiling']);
     const rules = out.results[1] as Result;
+    // The reference row only adds alerts to the full system's: it catches at least as many layoffs, at least as early.
+    const [full, ceiling] = [out.results[0] as Result, out.results[4] as Result];
+    expect(ceiling.caught).toBeGreaterThanOrEqual(full.caught);
+    expect(ceiling.medianLeadPrecursor ?? 0).toBeGreaterThanOrEqual(full.medianLeadPrecursor ?? 0);
     // The replayed province has statutory layoffs, and the rules catch some of them in the month they happen.
     expect(rules.layoffs).toBeGreaterThan(0);
     expect(rules.caught).toBeGreaterThan(0);
@@ -68,6 +73,8 @@ describe('ews evaluate', () => {
     const md = readFileSync(report, 'utf8');
     expect(md).toContain('| method | precision at Ⅲ+ | recall at Ⅲ+ | PR-AUC | median lead (months) | median lead, layoffs with precursors | false alerts per 1,000 employers per month | recall, sudden layoffs | recall, layoffs with precursors | alerts on transfers |');
     for (const label of ['full system (rules + model)', 'rules only', 'logistic regression, same features', 'seasonal-naive z-score of net change']) expect(md).toContain(`| ${label} |`);
+    expect(md).toContain('| *reference, reads the truth:* full system + every visible precursor |');
+    expect(md).toContain('The reference row shows what perfect reading of the precursors would buy');
     expect(md).toContain('![Precision against recall for each method](REPORT-pr.svg)');
     const svg = readFileSync(join(dir, 'REPORT-pr.svg'), 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateMethods, precisionRecall, type ReplayMonth, type TruthEvent } from './metrics.js';
+import { evaluateMethods, precisionRecall, visibleEpisodes, withPrecursorOracle, type ReplayMonth, type TruthEvent } from './metrics.js';
 
 const PERIODS = ['2026-01', '2026-02', '2026-03', '2026-04', '2026-05', '2026-06', '2026-07', '2026-08', '2026-09', '2026-10'];
 const EMPLOYERS = ['A', 'B', 'C', 'D'];
@@ -38,6 +38,46 @@ describe('evaluateMethods', () => {
     const [r] = evaluateMethods(replay({ A: [1, 2, 3, 4, 5, 6] }), [layoff('A', '2026-05', false)], ['m']);
     expect(r?.onsets).toBe(1);
     expect(r?.medianLeadMonths).toBe(3);
+  });
+});
+
+describe('withPrecursorOracle', () => {
+  it('alerts through every visible run-up and distress episode on top of the base method, and is judged like any method', () => {
+    const events: TruthEvent[] = [
+      // A: a layoff in 2026-07 whose signals showed from 2026-04; the base method only sees the layoff month.
+      { ...layoff('A', '2026-07', false), precursor_start: '2026-04', precursor_visible: true },
+      // B: a run-up nobody could see (no signal showed) stays as the base method had it.
+      { ...layoff('B', '2026-07', false), precursor_start: '2026-05', precursor_visible: false },
+      // C: distress from 2026-03 to 2026-04 that ended without a layoff: the oracle cannot tell, and alerts falsely.
+      { type: 'distress', uscc: 'C', period: '2026-03', end_period: '2026-04', statutory: false, sudden: false, precursor_start: '2026-03', precursor_visible: true },
+    ];
+    const months = withPrecursorOracle(replay({ A: [6], B: [6] }), events, 'm', 'oracle');
+    const alertsOf = (u: string): string[] => months.filter((m) => m.methods['oracle']?.alert[EMPLOYERS.indexOf(u)] === 1).map((m) => m.period);
+    expect(alertsOf('A')).toEqual(['2026-04', '2026-05', '2026-06', '2026-07']);
+    expect(alertsOf('B')).toEqual(['2026-07']);
+    expect(alertsOf('C')).toEqual(['2026-03', '2026-04']);
+    // The base method is left as it was.
+    expect(months.filter((m) => m.methods['m']?.alert[0] === 1).map((m) => m.period)).toEqual(['2026-07']);
+    const [base, oracle] = evaluateMethods(months, events, ['m', 'oracle']);
+    expect(base).toMatchObject({ medianLeadMonths: 0, onsets: 2, trueOnsets: 2 });
+    expect(oracle).toMatchObject({ caught: 2, onsets: 3, trueOnsets: 2, medianLeadPrecursor: 1.5 });
+  });
+
+  it('counts the run-ups and distress episodes with visible signals that overlap the replayed months', () => {
+    const events: TruthEvent[] = [
+      { ...layoff('A', '2026-07', false), precursor_start: '2026-04', precursor_visible: true },
+      { ...layoff('B', '2026-07', false), precursor_start: '2026-05', precursor_visible: false },
+      { ...layoff('E', '2026-01', true), precursor_start: null, precursor_visible: false },
+      { type: 'distress', uscc: 'C', period: '2026-03', end_period: '2026-04', statutory: false, sudden: false, precursor_start: '2026-03', precursor_visible: true },
+      { type: 'distress', uscc: 'D', period: '2025-06', end_period: '2025-08', statutory: false, sudden: false, precursor_start: '2025-06', precursor_visible: true },
+    ];
+    expect(visibleEpisodes(events, '2026-01', '2026-10')).toEqual({ runUps: 1, distress: 1 });
+    // A's run-up ends in 2026-06, the month before its layoff.
+    expect(visibleEpisodes(events, '2026-07', '2026-10')).toEqual({ runUps: 0, distress: 0 });
+  });
+
+  it('refuses a base method the replay does not have', () => {
+    expect(() => withPrecursorOracle(replay({}), [], 'nope', 'oracle')).toThrow(/method "nope" missing/);
   });
 });
 

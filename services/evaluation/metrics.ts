@@ -34,6 +34,10 @@ export interface TruthEvent {
   end_period: string | null;
   statutory: boolean | null;
   sudden: boolean | null;
+  /** 'YYYY-MM' the run-up (or a distress episode) began; null for a sudden event. */
+  precursor_start?: string | null;
+  /** Whether any precursor signal of the event showed in the feeds. */
+  precursor_visible?: boolean;
 }
 
 /** What one method said about the employers scored in one month. */
@@ -171,6 +175,61 @@ export function evaluateMethods(months: readonly ReplayMonth[], events: readonly
     };
   });
 }
+
+/**
+ * A reference point, not a method: what a reader of the precursor signals
+ * who never misses one, and cannot tell a layoff's run-up from a distress
+ * episode that ends without one, would add to a method. It reads the ground
+ * truth: every month of the run-up of a layoff or closure whose signals
+ * showed (precursor start … the month before it), and every month of a
+ * distress episode whose signals showed, is an alert on top of what `base`
+ * said. Appended to each month as method `name`; its score is the base's,
+ * raised above every level where the oracle alerts.
+ */
+export function withPrecursorOracle(months: readonly ReplayMonth[], events: readonly TruthEvent[], base: string, name: string): ReplayMonth[] {
+  const phases = new Map<string, { from: string; to: string }[]>();
+  for (const e of events) {
+    if (e.precursor_visible !== true || e.sudden === true || e.precursor_start == null) continue;
+    let to: string;
+    if (e.type === 'distress') to = e.end_period ?? e.period;
+    else if (e.type === 'layoff' || e.type === 'closure') to = addMonths(e.period, -1);
+    else continue;
+    if (to < e.precursor_start) continue;
+    const list = phases.get(e.uscc) ?? [];
+    list.push({ from: e.precursor_start, to });
+    phases.set(e.uscc, list);
+  }
+  return months.map((m) => {
+    const said = m.methods[base];
+    if (!said) throw new Error(`method "${base}" missing in ${m.period}`);
+    const n = m.uscc.length;
+    const alert = new Uint8Array(n);
+    const score = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const inPhase = phases.get(m.uscc[i] as string)?.some((p) => m.period >= p.from && m.period <= p.to) ?? false;
+      alert[i] = inPhase ? 1 : (said.alert[i] as number);
+      score[i] = (said.score[i] as number) + (inPhase ? ORACLE_BOOST : 0);
+    }
+    return { ...m, methods: { ...m.methods, [name]: { alert, score } } };
+  });
+}
+
+/** Episodes whose precursor signals showed and whose run-up overlaps [from, to]: layoff or closure run-ups against distress. */
+export function visibleEpisodes(events: readonly TruthEvent[], from: string, to: string): { runUps: number; distress: number } {
+  let runUps = 0;
+  let distress = 0;
+  for (const e of events) {
+    if (e.precursor_visible !== true || e.sudden === true || e.precursor_start == null) continue;
+    const end = e.type === 'distress' ? (e.end_period ?? e.period) : addMonths(e.period, -1);
+    if (end < from || e.precursor_start > to) continue;
+    if (e.type === 'distress') distress++;
+    else if (e.type === 'layoff' || e.type === 'closure') runUps++;
+  }
+  return { runUps, distress };
+}
+
+/** Above any level score a method gives (levels score 1–4 plus a fraction). */
+const ORACLE_BOOST = 10;
 
 /** Average precision (the step-wise area under the PR curve) and the curve, thinned to ≤ 200 points. */
 export function precisionRecall(ranked: readonly { score: number; label: number }[]): { auc: number | null; curve: { recall: number; precision: number }[] } {

@@ -7,16 +7,22 @@ export interface ReportContext {
   train: { seed: number; employers: number; months: number; window: { from: string; to: string }; examples: number; positives: number; epochs: number; model: string };
   test: { seed: number; employers: number; months: number; replay: { from: string; to: string }; scoredPerMonth: number };
   seconds: number;
+  /** Episodes of the replayed months whose precursor signals showed (metrics.visibleEpisodes). */
+  episodes?: { runUps: number; distress: number };
 }
+
+/** The reference row (metrics.withPrecursorOracle over the full system): it reads the ground truth, so it is no method and no baseline. */
+export const CEILING = 'ceiling';
 
 export const METHOD_LABELS: Readonly<Record<string, string>> = {
   full: 'full system (rules + model)',
   rules: 'rules only',
   logistic: 'logistic regression, same features',
   seasonal: 'seasonal-naive z-score of net change',
+  [CEILING]: '*reference, reads the truth:* full system + every visible precursor',
 };
 
-const COLORS: Readonly<Record<string, string>> = { full: '#c0392b', rules: '#2c7fb8', logistic: '#7b3294', seasonal: '#e69f00' };
+const COLORS: Readonly<Record<string, string>> = { full: '#c0392b', rules: '#2c7fb8', logistic: '#7b3294', seasonal: '#e69f00', [CEILING]: '#999999' };
 
 export interface Target {
   name: string;
@@ -28,7 +34,7 @@ export interface Target {
 export function judgeTargets(results: readonly MethodResult[]): Target[] {
   const full = results.find((r) => r.method === 'full');
   if (!full) throw new Error('no result for the full system');
-  const others = results.filter((r) => r.method !== 'full');
+  const others = results.filter((r) => r.method !== 'full' && r.method !== CEILING);
   const bestOther = Math.max(...others.map((r) => r.prAuc ?? 0));
   const fmt = (v: number | null, digits = 2): string => (v === null ? 'n/a' : v.toFixed(digits));
   return [
@@ -88,7 +94,7 @@ ${rows.map((r) => `| ${r} |`).join('\n')}
 | --- | --- | --- |
 ${targets.map((t) => `| ${t.name} | ${t.met === null ? 'not measurable' : t.met ? 'yes' : '**no**'} | ${t.value} |`).join('\n')}
 
-${readingOf(full, targets)}
+${readingOf(full, targets, results.find((r) => r.method === CEILING), ctx.episodes)}
 
 ## How the figures are defined
 
@@ -97,17 +103,30 @@ ${readingOf(full, targets)}
 - **Precision** = onsets followed by a layoff of that employer (starting within 3 months, or under way) / all onsets. **False alerts** are the other onsets, per 1,000 employers scored per month; those within a month of the employer's transfer are also counted under **alerts on transfers**. Only months whose next 3 months are in the data are judged.
 - **Recall** = layoffs with an alert for that employer between 3 months before the start and the end / all layoffs starting once the replay has 3 months behind it. **Lead** = months from the first such alert to the start (0: the month itself), also given over the layoffs with precursors alone. **Sudden** layoffs had no precursor in the generator; the others did.
 - **PR-AUC** (average precision) ranks employer-months by each method's score (the full system: level, then probability; rules only: level, then excess separations; logistic: probability; seasonal: −z) against "a layoff starts within the next 3 months", leaving out months of a layoff already under way.
+- The **reference row** is not a method: it reads the ground truth. On top of the full system it raises an alert in every month of a layoff's or closure's run-up (from its precursor start to the month before it) and of a distress episode, whenever any of their precursor signals showed in the feeds: a reader of the signals that misses none and warns from the first month of the episode, earlier than the signals themselves may start, but, like any method that sees only the feeds, cannot tell a run-up that ends in a layoff from distress that ends without one. It is a reference point, not a bound: a method could still separate some distress from run-ups by the mix of signals.
 - The baselines get the same data: the logistic regression is trained on the same examples and features as the sequence model and mapped to levels the same way; the seasonal-naive method compares each month's net change in insured staff with the same month a year before and alerts at z ≤ −3.
 `;
 }
 
-function readingOf(full: MethodResult, targets: readonly Target[]): string {
+function readingOf(full: MethodResult, targets: readonly Target[], ceiling: MethodResult | undefined, episodes: ReportContext['episodes']): string {
   const missed = targets.filter((t) => t.met === false).map((t) => t.name);
   const lines = [`## Reading`, ''];
   if (missed.length === 0) lines.push('The full system reached every target on this data.');
   else lines.push(`The full system did **not** reach: ${missed.join('; ')}. The table shows where it stands; it is reported as measured.`);
   if (full.recallSudden !== null && full.recallPrecursor !== null) {
     lines.push('', `Sudden layoffs can only be caught in the month they happen (by the rules); warning ahead is the model's job and shows in the recall on layoffs with precursors (${full.recallPrecursor.toFixed(2)}) and the median lead on them (${full.medianLeadPrecursor?.toFixed(1) ?? 'n/a'} months; ${full.medianLeadMonths?.toFixed(1) ?? 'n/a'} over all layoffs).`);
+  }
+  if (ceiling) {
+    const f = (v: number | null, d = 2): string => (v === null ? 'n/a' : v.toFixed(d));
+    lines.push(
+      '',
+      `The reference row shows what perfect reading of the precursors would buy: a median lead of ${f(ceiling.medianLeadMonths, 1)} months (${f(ceiling.medianLeadPrecursor, 1)} on layoffs with precursors) at a precision of ${f(ceiling.precision)} (${ceiling.trueOnsets}/${ceiling.onsets} onsets) and ${f(ceiling.falseAlertsPer1000)} false alerts per 1,000 employers per month. ` +
+        (episodes ? `In the replayed months ${episodes.runUps} layoffs or closures had a run-up whose signals showed, and ${episodes.distress} distress episodes showed the same kinds of signal and ended without a layoff. ` : '') +
+        (ceiling.precision !== null && ceiling.precision < 0.8
+          ? 'Since distress shows the same signals as a run-up, warning months ahead from the signals costs precision below the 0.8 target: the lead and precision targets cannot both be met by warning on the signals alone.'
+          : 'On this data, warning from the signals keeps precision at or above the 0.8 target, so the lead target is within reach of a better reader of the signals.') +
+        (ceiling.prAuc !== null && full.prAuc !== null && ceiling.prAuc < full.prAuc ? " Its PR-AUC is below the full system's for the same reason: it ranks every distress month first." : ''),
+    );
   }
   return lines.join('\n');
 }

@@ -3,9 +3,9 @@ import { basename, dirname, resolve } from 'node:path';
 import pg from 'pg';
 import { openDatabase, withDatabaseName, type Database } from '../../services/db/database.js';
 import { migrate } from '../../services/db/migrate.js';
-import { evaluateMethods, type TruthEvent } from '../../services/evaluation/metrics.js';
+import { evaluateMethods, visibleEpisodes, withPrecursorOracle, type TruthEvent } from '../../services/evaluation/metrics.js';
 import { METHODS, replayProvince } from '../../services/evaluation/replay.js';
-import { renderPrCurves, renderReport, judgeTargets, METHOD_LABELS } from '../../services/evaluation/report.js';
+import { CEILING, renderPrCurves, renderReport, judgeTargets, METHOD_LABELS } from '../../services/evaluation/report.js';
 import { BatchRepository } from '../../services/feeds/batch.repository.js';
 import { ingestBatchWithRetry, pendingEntries } from '../../services/feeds/ingest.service.js';
 import { openSource } from '../../services/feeds/source.js';
@@ -82,7 +82,8 @@ export async function evaluateCommand(
     ctx.log.info({ period: p, employers: n }, 'month replayed'),
   );
   const events = readEvents(resolve(test.dir, 'truth', 'events.jsonl'));
-  const results = evaluateMethods(monthsOut, events, METHODS);
+  // The reference row: the full system plus a reader of the precursors that reads the truth.
+  const results = evaluateMethods(withPrecursorOracle(monthsOut, events, 'full', CEILING), events, [...METHODS, CEILING]);
 
   const out = resolve(opts.out);
   const pictureName = `${basename(out, '.md')}-pr.svg`;
@@ -99,6 +100,7 @@ export async function evaluateCommand(
         train: { seed: trainSeed, employers, months, window: seqSummary.window, examples: seqSummary.examples, positives: seqSummary.positives, epochs, model: `a ${seqSummary.kind.toUpperCase()} sequence model` },
         test: { seed: testSeed, employers, months, replay, scoredPerMonth: Math.round(monthsOut.reduce((a, m) => a + m.uscc.length, 0) / monthsOut.length) },
         seconds,
+        episodes: visibleEpisodes(events, replay.from, replay.to),
       },
       pictureName,
     ),
