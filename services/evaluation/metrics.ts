@@ -189,14 +189,10 @@ export function evaluateMethods(months: readonly ReplayMonth[], events: readonly
 export function withPrecursorOracle(months: readonly ReplayMonth[], events: readonly TruthEvent[], base: string, name: string): ReplayMonth[] {
   const phases = new Map<string, { from: string; to: string }[]>();
   for (const e of events) {
-    if (e.precursor_visible !== true || e.sudden === true || e.precursor_start == null) continue;
-    let to: string;
-    if (e.type === 'distress') to = e.end_period ?? e.period;
-    else if (e.type === 'layoff' || e.type === 'closure') to = addMonths(e.period, -1);
-    else continue;
-    if (to < e.precursor_start) continue;
+    const phase = visiblePhase(e);
+    if (phase === null) continue;
     const list = phases.get(e.uscc) ?? [];
-    list.push({ from: e.precursor_start, to });
+    list.push(phase);
     phases.set(e.uscc, list);
   }
   return months.map((m) => {
@@ -219,13 +215,22 @@ export function visibleEpisodes(events: readonly TruthEvent[], from: string, to:
   let runUps = 0;
   let distress = 0;
   for (const e of events) {
-    if (e.precursor_visible !== true || e.sudden === true || e.precursor_start == null) continue;
-    const end = e.type === 'distress' ? (e.end_period ?? e.period) : addMonths(e.period, -1);
-    if (end < from || e.precursor_start > to) continue;
+    const phase = visiblePhase(e);
+    if (phase === null || phase.to < from || phase.from > to) continue;
     if (e.type === 'distress') distress++;
-    else if (e.type === 'layoff' || e.type === 'closure') runUps++;
+    else runUps++;
   }
   return { runUps, distress };
+}
+
+/** The months an event's precursor signals could be seen: a layoff's or closure's run-up (to the month before it), a distress episode whole; null if none showed. */
+function visiblePhase(e: TruthEvent): { from: string; to: string } | null {
+  if (e.precursor_visible !== true || e.sudden === true || e.precursor_start == null) return null;
+  let to: string;
+  if (e.type === 'distress') to = e.end_period ?? e.period;
+  else if (e.type === 'layoff' || e.type === 'closure') to = addMonths(e.period, -1);
+  else return null;
+  return to < e.precursor_start ? null : { from: e.precursor_start, to };
 }
 
 /** Above any level score a method gives (levels score 1–4 plus a fraction). */
