@@ -1,5 +1,6 @@
 import { at, type SeriesBatch } from './series.js';
 import { monthOf } from './period.js';
+import { insertSorted } from './rules/employer.view.js';
 
 /**
  * Model input from an employer's last 24 months: counts scaled by the
@@ -126,17 +127,6 @@ export function employerCaused(b: SeriesBatch, k: number): number {
 /** Sorting room for the wage window, and the sliding window of caused separations, reused: features run per employer and month. */
 const scratch = new Float64Array(32);
 const causedWindow = new Float64Array(32);
-
-/** Inserts v into the sorted first n values of a; returns n + 1. */
-function insertSorted(a: Float64Array, n: number, v: number): number {
-  let j = n - 1;
-  while (j >= 0 && (a[j] as number) > v) {
-    a[j + 1] = a[j] as number;
-    j--;
-  }
-  a[j + 1] = v;
-  return n + 1;
-}
 
 /** Removes one value equal to v from the sorted first n values of a; returns n − 1 (n when v is not there). */
 function removeSorted(a: Float64Array, n: number, v: number): number {

@@ -197,15 +197,18 @@ export function medianOf(values: ArrayLike<number>, n: number): number {
   if (n <= 0) return 0;
   if (n > scratch.length) scratch = new Float64Array(Math.max(n, 2 * scratch.length));
   const s = scratch;
-  for (let i = 0; i < n; i++) {
-    const v = values[i] as number;
-    let j = i - 1;
-    while (j >= 0 && (s[j] as number) > v) {
-      s[j + 1] = s[j] as number;
-      j--;
-    }
-    s[j + 1] = v;
-  }
+  for (let i = 0; i < n; i++) insertSorted(s, i, values[i] as number);
   const mid = n >> 1;
   return n % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+/** Inserts v into the sorted first n values of a (which has room for one more); returns n + 1. */
+export function insertSorted(a: Float64Array, n: number, v: number): number {
+  let j = n - 1;
+  while (j >= 0 && (a[j] as number) > v) {
+    a[j + 1] = a[j] as number;
+    j--;
+  }
+  a[j + 1] = v;
+  return n + 1;
 }

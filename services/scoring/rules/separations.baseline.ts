@@ -1,7 +1,7 @@
 import type { Thresholds } from '../../../config/thresholds.schema.js';
 import type { ScoringContext } from '../series.js';
 import type { EmployerView } from './employer.view.js';
-import { calendarMonth, median } from './employer.view.js';
+import { calendarMonth, insertSorted, median } from './employer.view.js';
 import { poissonCritical } from './poisson.tail.js';
 import { meetsStatutoryLine } from './statutory.line.js';
 import type { TransferMatch } from './transfer.match.js';
@@ -146,9 +146,7 @@ export function monthBaseline(
     const w = v.workforce[j] ?? 0;
     if (v.present[j] !== 1 || !(w > 0) || excluded[j] === 1 || isFestival(v, j, t)) continue;
     const r = (v.caused[j] ?? 0) / w;
-    let k = count++;
-    for (; k > 0 && (rates[k - 1] as number) > r; k--) rates[k] = rates[k - 1] as number;
-    rates[k] = r;
+    count = insertSorted(rates, count, r);
     sum += r;
   }
   const basis: Basis = m === v.firstPresent ? 'first' : count >= cfg.minHistoryMonths ? 'history' : 'fallback';
@@ -394,7 +392,7 @@ function festivalAllowance(
   if (years > 0) return { allowance: Math.max(0, value * base - used), years };
 
   const migrant = v.migrant[m] ?? -1;
-  if (migrant < 0) return { allowance: Math.max(0, cfg.springFestival.noHistoryShare * base - used), years: 0 };
+  if (migrant < 0) return { allowance: seasonBudget(cfg.springFestival.noHistoryShare, base, used), years: 0 };
   const rates: number[] = [];
   for (let j = m - 1; j >= 0 && rates.length < cfg.windowMonths; j--) {
     const w = v.workforce[j] ?? 0;
@@ -402,5 +400,10 @@ function festivalAllowance(
     if (v.present[j] === 1 && w > 0 && mj >= 0 && !isFestival(v, j, t)) rates.push(mj / w);
   }
   const usual = median(rates) * (v.workforce[m] ?? 0);
-  return { allowance: Math.min(Math.max(0, cfg.springFestival.maxShare * base - used), Math.max(0, migrant - usual)), years: 0 };
+  return { allowance: Math.min(seasonBudget(cfg.springFestival.maxShare, base, used), Math.max(0, migrant - usual)), years: 0 };
+}
+
+/** What is left of a season's budget of `share` of the base when `used` has gone already. */
+function seasonBudget(share: number, base: number, used: number): number {
+  return Math.max(0, share * base - used);
 }
