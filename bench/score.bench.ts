@@ -2,7 +2,10 @@
  * npm run bench:score -- --employers 1000000 [--months 36] [--shards 32] [--rebuild]
  *
  * Scores one month for N employers with M months of history: features,
- * model, rules, levels, written back, exactly what `ews score` runs. Then,
+ * model, rules, levels, written back, exactly what `ews score` runs, as a
+ * night runs it: reading the pack the night before left (series_pack) and
+ * the month scored. The night before is scored first, from the facts alone,
+ * and its figure printed too (it is not the one in the JSON line). Then,
  * in the same process, times bare `model.predict` on ready tensors as the
  * limit to compare with. Last line: one JSON object.
  *
@@ -26,7 +29,8 @@ import { migrate } from '../services/db/migrate.js';
 import { createLogger } from '../services/log.js';
 import { FEATURE_SPEC, FEATURE_STEPS, FEATURES_PER_STEP } from '../services/scoring/features.js';
 import { RiskRepository } from '../services/scoring/risk.repository.js';
-import { newStageClock, scorePeriod } from '../services/scoring/score.service.js';
+import { addMonths } from '../services/scoring/period.js';
+import { newStageClock, scorePeriod, type StageClock } from '../services/scoring/score.service.js';
 import { SeriesRepository } from '../services/scoring/series.repository.js';
 import { startShardThreads } from '../services/scoring/shard.threads.js';
 
@@ -65,29 +69,37 @@ async function main(): Promise<void> {
     const model = { version: pool.version, predict: (x: Float32Array, n: number) => pool.predict(x, n, { handOver: true }) };
     const threads = config.scoring.threads > 0 ? await startShardThreads({ databaseUrl: benchUrl, thresholds: config.scoring.thresholds, threads: config.scoring.threads, model }) : null;
     if (threads) stopPool.push(() => threads.close());
-    const clock = newStageClock();
-    await database.pool.query('DELETE FROM employer_risk WHERE period = $1', [`${LAST_PERIOD}-01`]);
+    const deps = (clock: StageClock) => ({
+      series: new SeriesRepository(database),
+      risks: new RiskRepository(database),
+      thresholds: config.scoring.thresholds,
+      cityBands: config.scoring.cityRisk,
+      model,
+      log,
+      clock,
+      threads,
+    });
+    // The night before, with no pack kept: every shard reads its 25 months
+    // from the facts and leaves the pack that the timed night reads.
+    const before = addMonths(LAST_PERIOD, -1);
+    await database.pool.query('DELETE FROM series_pack_state');
+    await database.pool.query('DELETE FROM employer_risk WHERE period >= $1', [`${before}-01`]);
+    say(`scoring ${before} from the facts (no pack yet) in ${shardCount} shards …`);
+    const firstClock = newStageClock();
+    const t0first = performance.now();
+    const first = await scorePeriod(deps(firstClock), before, { shards: shardCount });
+    const firstS = (performance.now() - t0first) / 1000;
+    say(`  ${first.employers} employers in ${firstS.toFixed(2)} s: ${Math.round(first.employers / firstS)} employers/s (read ${firstClock.read.toFixed(2)} s summed over shards)`);
 
-    say(`scoring ${LAST_PERIOD} in ${shardCount} shards (model ${pool.version}, ${config.scoring.threads} scoring threads, ${config.scoring.modelThreads} inference threads) …`);
+    const clock = newStageClock();
+    say(`scoring ${LAST_PERIOD} in ${shardCount} shards from the pack of ${before} (model ${pool.version}, ${config.scoring.threads} scoring threads, ${config.scoring.modelThreads} inference threads) …`);
     const t0 = performance.now();
-    const result = await scorePeriod(
-      {
-        series: new SeriesRepository(database),
-        risks: new RiskRepository(database),
-        thresholds: config.scoring.thresholds,
-        cityBands: config.scoring.cityRisk,
-        model,
-        log,
-        clock,
-        threads,
-      },
-      LAST_PERIOD,
-      { shards: shardCount },
-    );
+    const result = await scorePeriod(deps(clock), LAST_PERIOD, { shards: shardCount });
     const scoreS = (performance.now() - t0) / 1000;
     const peakRssMib = process.resourceUsage().maxRSS / 1024;
     const written = await database.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM employer_risk WHERE period = $1', [`${LAST_PERIOD}-01`]);
     if (written.rows[0]?.n !== result.employers) throw new Error(`scored ${result.employers} employers but ${written.rows[0]?.n} rows were written`);
+    if (result.shardsFromPack !== shardCount) say(`note: only ${result.shardsFromPack} of ${shardCount} shards read the pack`);
     if (threads) {
       await threads.close();
       stopPool.pop();

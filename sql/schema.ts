@@ -246,6 +246,28 @@ export interface NotificationTable {
   raised_at: Timestamp;
 }
 
+/** Scoring's packed history (sql/005_series_pack.sql): written with COPY, read with COPY; typed for the queries that prune it. */
+export interface SeriesPackTable {
+  period: string;
+  bucket: number;
+  uscc: string;
+  name: string;
+  city_code: string;
+  region_code: string;
+  industry_code: string;
+  named_month: number;
+  series: Buffer;
+}
+
+export interface SeriesPackStateTable {
+  period: string;
+  bucket: number;
+  months: number;
+  fingerprint: Record<string, string>;
+  run_id: number;
+  written_at: ColumnType<Date, never, never>;
+}
+
 export interface Tables {
   batch: BatchTable;
   batch_restatement: BatchRestatementTable;
@@ -258,6 +280,8 @@ export interface Tables {
   score_run: ScoreRunTable;
   employer_risk: EmployerRiskTable;
   city_risk: CityRiskTable;
+  series_pack: SeriesPackTable;
+  series_pack_state: SeriesPackStateTable;
   alert: AlertTable;
   alert_event: AlertEventTable;
   alert_run: AlertRunTable;

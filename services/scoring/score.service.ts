@@ -60,11 +60,15 @@ export interface Shard {
   bucketFrom: number;
   bucketTo: number;
   city?: string;
+  /** Read every month from the fact tables, not the pack the previous period left. */
+  fromFacts?: boolean;
 }
 
 export interface ShardResult {
   employers: number;
   levels: Record<'1' | '2' | '3' | '4', number>;
+  /** 1 when the shard's history came from the previous period's pack (and the changed months), 0 when all from the facts. */
+  fromPack: number;
 }
 
 /** Months read per employer: the model's 24 plus the rules' year-ago comparison. */
@@ -97,7 +101,10 @@ export async function scoreShard(deps: ShardDeps, runId: number, period: string,
     if (clock) clock[stage] += (now - t) / 1000;
     t = now;
   };
-  const batch = await deps.series.readShard({ period, months: HISTORY_MONTHS, ...shard });
+  const query = { period, months: HISTORY_MONTHS, ...shard };
+  const read = await deps.series.readForScoring(query);
+  const batch = read.batch;
+  if (read.damaged > 0) deps.log.warn({ period, shard, damaged: read.damaged }, 'packed history that could not be unpacked was read from the facts');
   lap('read');
   const all = Array.from({ length: batch.size }, (_, i) => i);
   let probabilities: Float32Array | null = null;
@@ -138,8 +145,9 @@ export async function scoreShard(deps: ShardDeps, runId: number, period: string,
   }
   lap('rules');
   await deps.risks.writeShard(period, shard, runId, rows);
+  await deps.series.writePack(query, runId, read);
   lap('write');
-  return { employers: batch.size, levels };
+  return { employers: batch.size, levels, fromPack: read.source === 'pack' ? 1 : 0 };
 }
 
 export interface Judgement {
@@ -180,13 +188,13 @@ export function judgeEmployer(
 export async function scorePeriod(
   deps: ScoreDeps,
   period: string,
-  options: { shards?: number; city?: string; modelNote?: string | null; concurrency?: number } = {},
+  options: { shards?: number; city?: string; modelNote?: string | null; concurrency?: number; fromFacts?: boolean } = {},
 ) {
   const runId = await deps.risks.startRun(period, deps.model?.version ?? null, options.modelNote ?? null);
-  const list = shards(options.shards ?? 16, options.city);
+  const list = shards(options.shards ?? 16, options.city).map((s) => (options.fromFacts === true ? { ...s, fromFacts: true } : s));
   const ctx = await scoringContext(deps, period);
   const started = performance.now();
-  const totals = { employers: 0, levels: { '1': 0, '2': 0, '3': 0, '4': 0 } };
+  const totals = { employers: 0, levels: { '1': 0, '2': 0, '3': 0, '4': 0 }, shardsFromPack: 0 };
   try {
     // Inline, two shards at a time by default: while one waits on PostgreSQL
     // or the model's threads, the other's rules and features use this
@@ -198,14 +206,16 @@ export async function scorePeriod(
         const shard = list[next++] as Shard;
         const r = await scoreShard(deps, runId, period, shard, ctx);
         totals.employers += r.employers;
+        totals.shardsFromPack += r.fromPack;
         for (const k of ['1', '2', '3', '4'] as const) totals.levels[k] += r.levels[k];
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? (deps.threads ? deps.threads.threads + 1 : 2), list.length)) }, lane));
     const cities = await scoreCities(deps, runId, period);
     await deps.risks.finishRun(runId, 'done', totals.employers, list.length);
-    deps.log.info({ period, runId, employers: totals.employers, levels: totals.levels, seconds: Math.round(performance.now() - started) / 1000 }, 'period scored');
-    return { runId, ...totals, cities };
+    await deps.series.prunePacks();
+    deps.log.info({ period, runId, employers: totals.employers, levels: totals.levels, shards: list.length, shardsFromPack: totals.shardsFromPack, seconds: Math.round(performance.now() - started) / 1000 }, 'period scored');
+    return { runId, ...totals, shards: list.length, cities };
   } catch (err) {
     await deps.risks.finishRun(runId, 'failed', totals.employers, list.length).catch(() => undefined);
     throw err;

@@ -1,6 +1,12 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { copyScan, type CopyFields } from '../db/copy.read.js';
 import type { Database } from '../db/database.js';
+import { CopyBytes, copyLine } from '../feeds/copy.text.js';
 import { addMonths, monthRange } from './period.js';
+import { PackFormatError, PackWriter, packSeries, unpackSeries, type MonthColumns } from './series.pack.js';
 import type { Filing, NewEmployerIntake, ScoringContext, SeriesBatch } from './series.js';
 
 /**
@@ -21,71 +27,161 @@ export interface ShardQuery {
   city?: string;
   /** Employers whose last social-insurance row is at most this many months old (closures stay visible). */
   recentMonths?: number;
+  /** Read every month from the facts even where a pack could be used (it is still written for the next period). */
+  fromFacts?: boolean;
 }
+
+/** What the scoring stage read for one shard, and what it needs to keep the pack for the next period. */
+export interface ScoringRead {
+  /** Employers in (bucket, uscc) order. */
+  batch: SeriesBatch;
+  /** Per employer, the month (0 = oldest) its name and codes came from. */
+  namedMonth: Int16Array;
+  /** 'pack': the previous period's pack and the months named in `fromFacts`; 'facts': every month from the fact tables. */
+  source: 'pack' | 'facts';
+  /** Months ('YYYY-MM') read from the fact tables. */
+  fromFacts: string[];
+  /** Why the pack was not used ('' when it was). */
+  why: string;
+  /** Employers whose packed value could not be unpacked (read whole from the facts instead). */
+  damaged: number;
+  /** The batches each month of the window was read from, to store with this period's pack; null: no pack is kept (one city). */
+  fingerprint: Fingerprint | null;
+}
+
+/** Per month 'YYYY-MM', the loaded batches of the two monthly feeds ("social_insurance:1,7;headcount:3"). */
+export type Fingerprint = Record<string, string>;
+
+/** More changed months than this and the facts are read whole: the pack would save too little. */
+const MAX_STALE_MONTHS = 8;
 
 export class SeriesRepository {
   constructor(private readonly database: Database) {}
 
+  /** Every month of the window from the fact tables, employers in the order they were first seen. */
   async readShard(q: ShardQuery): Promise<SeriesBatch> {
-    const periods = monthRange(addMonths(q.period, -(q.months - 1)), q.period);
-    const first = monthNumber(periods[0] as string);
-    const from = `${periods[0]}-01`;
-    const to = `${q.period}-01`;
-    const recentFrom = `${addMonths(q.period, -((q.recentMonths ?? 3) - 1))}-01`;
-    const b = new BatchBuilder(periods);
     const client = await this.database.pool.connect();
     try {
-      const lit = (v: string): string => client.escapeLiteral(v);
-      const where = (alias: string, since: string): string =>
-        `${alias}.period BETWEEN ${lit(since)}::date AND ${lit(to)}::date AND ${alias}.bucket BETWEEN ${Number(q.bucketFrom) | 0} AND ${Number(q.bucketTo) | 0}` +
-        (q.city !== undefined && alias === 's' ? ` AND s.city_code = ${lit(q.city)}` : '');
-
-      // Who is scored: employers with a social-insurance row in the recent
-      // months (closures stay visible a while), named by their latest row.
-      // Employers that stopped reporting before that are gone, not at risk.
-      await copyScan(client, `SELECT s.bucket, s.uscc, s.period, s.name, s.city_code, s.region_code, s.industry_code FROM social_insurance s WHERE ${where('s', recentFrom)}`, (r) => {
-        const bucket = r.int();
-        const i = b.employer(r.ascii(), bucket);
-        b.attributes(i, r.month() - first, r);
-      });
-
-      // Their history: no ORDER BY, so each month's partition is one scan;
-      // the text columns came above, once per employer, not once per month.
-      await copyScan(
-        client,
-        `SELECT s.uscc, s.period, s.insured, s.hired, s.separated, s.arrears_months, s.wage_base_total,
-                s.ui_claims, s.separated_transfer, s.separated_natural, s.separated_migrant
-           FROM social_insurance s WHERE ${where('s', from)}`,
-        (r) => {
-          const i = b.next(r);
-          if (i !== undefined) b.si(i, r.month() - first, r);
-        },
-      );
-
-      await copyScan(
-        client,
-        `SELECT h.uscc, h.period, h.jobs_begin, h.jobs_end, h.jobs_lost, h.planned_layoffs, h.furloughed FROM headcount h WHERE ${where('h', from)}`,
-        (r) => {
-          const i = b.next(r);
-          if (i !== undefined) b.hc(i, r.month() - first, r);
-        },
-      );
-
-      const filings = await client.query<{ uscc: string; filing_id: string; filed_on: string; effective_on: string; planned_count: number; staff_total: number }>(
-        `SELECT uscc, filing_id, to_char(filed_on, 'YYYY-MM-DD') AS filed_on, to_char(effective_on, 'YYYY-MM-DD') AS effective_on, planned_count, staff_total
-           FROM layoff_filing
-          WHERE bucket BETWEEN $1 AND $2 AND effective_on >= $3::date
-          ORDER BY filed_on, filing_id`,
-        [q.bucketFrom, q.bucketTo, from],
-      );
-      for (const f of filings.rows) {
-        const i = b.known(f.uscc);
-        if (i !== undefined) b.filing(i, { filingId: f.filing_id, filedOn: f.filed_on, effectiveOn: f.effective_on, plannedCount: f.planned_count, staffTotal: f.staff_total });
-      }
+      const b = new BatchBuilder(windowOf(q));
+      await readFacts(client, b, q, null);
+      await readFilings(client, b, q);
+      return b.build().batch;
     } finally {
       client.release();
     }
-    return b.build();
+  }
+
+  /**
+   * What the scoring stage reads: the previous period's pack, where every
+   * bucket of the shard has one, and from the facts only the months whose
+   * loaded batches have changed since it was written (always the scored
+   * month) and the whole history of employers the pack does not hold; the
+   * facts alone otherwise. One snapshot throughout, so the fingerprint kept
+   * with this period's pack is that of the rows read. The batch is the same
+   * either way, in (bucket, uscc) order.
+   */
+  async readForScoring(q: ShardQuery): Promise<ScoringRead> {
+    const periods = windowOf(q);
+    const client = await this.database.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const fingerprint = await readFingerprint(client, periods);
+      const b = new BatchBuilder(periods);
+      let read: Pick<ScoringRead, 'source' | 'fromFacts' | 'why' | 'damaged'>;
+      const plan =
+        q.city !== undefined ? { usable: false as const, why: 'one city is scored' }
+        : q.fromFacts === true ? { usable: false as const, why: 'asked to read the facts' }
+        : await packPlan(client, q, periods, fingerprint);
+      if (plan.usable) {
+        const undecodable = await readPack(client, b, q, plan.packMonths);
+        const stale = new Set(plan.stale.map((p) => periods.indexOf(p)));
+        const fresh = await readFacts(client, b, q, stale);
+        for (const i of undecodable) b.clearEmployer(i);
+        await readHistoryOf(client, b, q, [...fresh, ...undecodable]);
+        read = { source: 'pack', fromFacts: plan.stale, why: '', damaged: undecodable.length };
+      } else {
+        await readFacts(client, b, q, null);
+        read = { source: 'facts', fromFacts: [...periods], why: plan.why, damaged: 0 };
+      }
+      await readFilings(client, b, q);
+      await client.query('COMMIT');
+      const built = b.build({ recentMonths: q.recentMonths ?? 3, sorted: true });
+      return { batch: built.batch, namedMonth: built.namedMonth, ...read, fingerprint: q.city === undefined ? fingerprint : null };
+    } catch (err) {
+      broken = true;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /**
+   * Keeps this period's pack of the shard for the next period's run: every
+   * employer scored, its months of the window, and per bucket the batches
+   * they came from. Replaces the shard's earlier pack of the period in one
+   * transaction, so a rerun or a retried job leaves one.
+   */
+  async writePack(q: ShardQuery, runId: number, read: ScoringRead): Promise<void> {
+    if (read.fingerprint === null || q.city !== undefined) return;
+    const day = `${q.period}-01`;
+    const b = read.batch;
+    await this.database.pool.query(`SELECT ews_ensure_month_partition('series_pack', $1::date)`, [day]);
+    const out = new CopyBytes();
+    const packed = new PackWriter();
+    const columns = b as unknown as MonthColumns;
+    for (let i = 0; i < b.size; i++) {
+      packed.reset();
+      packSeries(columns, i * b.months, b.months, packed);
+      const head = copyLine([day, b.bucket[i] as number, b.uscc[i] as string, b.name[i] as string, b.cityCode[i] as string, b.regionCode[i] as string, b.industryCode[i] as string, read.namedMonth[i] as number]);
+      out.push(`${head.slice(0, -1)}\t\\\\x${packed.bytes().toString('hex')}\n`);
+    }
+    const client = await this.database.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      await client.query('DELETE FROM series_pack WHERE period = $1::date AND bucket BETWEEN $2 AND $3', [day, q.bucketFrom, q.bucketTo]);
+      await client.query('DELETE FROM series_pack_state WHERE period = $1::date AND bucket BETWEEN $2 AND $3', [day, q.bucketFrom, q.bucketTo]);
+      await pipeline(Readable.from(out.take()), client.query(copyFrom('COPY series_pack (period, bucket, uscc, name, city_code, region_code, industry_code, named_month, series) FROM STDIN')));
+      await client.query(
+        `INSERT INTO series_pack_state (period, bucket, months, fingerprint, run_id)
+         SELECT $1::date, g, $4, $5::jsonb, $6 FROM generate_series($2::int, $3::int) g`,
+        [day, q.bucketFrom, q.bucketTo, b.months, JSON.stringify(read.fingerprint), runId],
+      );
+      await client.query('COMMIT');
+    } catch (err) {
+      broken = true;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /**
+   * Drops packs no run will read again: those of periods before the one
+   * before the newest. A pack is only ever read by the next period's run,
+   * so scoring an old period again (a backfill) reads the facts.
+   */
+  async prunePacks(): Promise<string[]> {
+    const newest = await this.database.pool.query<{ period: string | null }>(`SELECT to_char(max(period), 'YYYY-MM') AS period FROM series_pack_state`);
+    const top = newest.rows[0]?.period;
+    if (top === null || top === undefined) return [];
+    const keepFrom = addMonths(top, -1);
+    const parts = await this.database.pool.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent = 'series_pack'::regclass AND c.relname < $1 ORDER BY 1`,
+      [`series_pack_p${keepFrom.replace('-', '')}`],
+    );
+    const dropped: string[] = [];
+    for (const { name } of parts.rows) {
+      if (!/^series_pack_p\d{6}$/.test(name)) continue;
+      await this.database.pool.query(`DROP TABLE IF EXISTS ${name}`);
+      dropped.push(`${name.slice(13, 17)}-${name.slice(17, 19)}`);
+    }
+    await this.database.pool.query(`DELETE FROM series_pack_state WHERE period < $1::date`, [`${keepFrom}-01`]);
+    return dropped;
   }
 
   /**
@@ -118,6 +214,191 @@ export class SeriesRepository {
       }
     }
     return intakeContext(intakes);
+  }
+}
+
+/** The months of a query's window, oldest first. */
+function windowOf(q: ShardQuery): string[] {
+  return monthRange(addMonths(q.period, -(q.months - 1)), q.period);
+}
+
+const lit = (client: pg.PoolClient, v: string): string => client.escapeLiteral(v);
+
+/** The shard's bucket range (and city) on a fact table's alias, with its months. */
+function factWhere(client: pg.PoolClient, q: ShardQuery, alias: string, from: string, to: string): string {
+  const range = from === to ? `${alias}.period = ${lit(client, `${from}-01`)}::date` : `${alias}.period BETWEEN ${lit(client, `${from}-01`)}::date AND ${lit(client, `${to}-01`)}::date`;
+  return `${range} AND ${alias}.bucket BETWEEN ${Number(q.bucketFrom) | 0} AND ${Number(q.bucketTo) | 0}` + (q.city !== undefined && alias === 's' ? ` AND s.city_code = ${lit(client, q.city)}` : '');
+}
+
+/** The loaded batches of each month of the window, in the caller's snapshot. */
+async function readFingerprint(client: pg.PoolClient, periods: readonly string[]): Promise<Fingerprint> {
+  const r = await client.query<{ period: string; feed: string; ids: string }>(
+    `SELECT to_char(period, 'YYYY-MM') AS period, feed, string_agg(batch_id::text, ',' ORDER BY batch_id) AS ids
+       FROM batch
+      WHERE status = 'loaded' AND feed IN ('social_insurance', 'headcount') AND period BETWEEN $1::date AND $2::date
+      GROUP BY 1, 2 ORDER BY 1, 2`,
+    [`${periods[0]}-01`, `${periods[periods.length - 1]}-01`],
+  );
+  const out: Fingerprint = {};
+  for (const p of periods) out[p] = '';
+  for (const row of r.rows) out[row.period] = out[row.period] ? `${out[row.period]};${row.feed}:${row.ids}` : `${row.feed}:${row.ids}`;
+  return out;
+}
+
+type PackPlan = { usable: true; packMonths: number; stale: string[] } | { usable: false; why: string };
+
+/** Whether the previous period's pack covers the shard, and which months must come from the facts. */
+async function packPlan(client: pg.PoolClient, q: ShardQuery, periods: readonly string[], now: Fingerprint): Promise<PackPlan> {
+  const previous = addMonths(q.period, -1);
+  const r = await client.query<{ months: number; fingerprint: Fingerprint; buckets: number }>(
+    `SELECT months, fingerprint, count(*)::int AS buckets FROM series_pack_state
+      WHERE period = $1::date AND bucket BETWEEN $2 AND $3 GROUP BY months, fingerprint`,
+    [`${previous}-01`, q.bucketFrom, q.bucketTo],
+  );
+  const buckets = q.bucketTo - q.bucketFrom + 1;
+  if (r.rows.length === 0) return { usable: false, why: `no pack of ${previous}` };
+  const only = r.rows[0];
+  if (r.rows.length > 1 || only === undefined || only.buckets !== buckets) return { usable: false, why: `the pack of ${previous} does not cover the shard's buckets from one run` };
+  if (only.months !== q.months) return { usable: false, why: `the pack of ${previous} holds ${only.months} months, not ${q.months}` };
+  // The pack's window ends a month earlier: every month it shares with this one must be unchanged.
+  const stale = periods.filter((p) => p === q.period || only.fingerprint[p] !== now[p]);
+  if (stale.length > MAX_STALE_MONTHS) return { usable: false, why: `${stale.length} months changed since the pack of ${previous}` };
+  return { usable: true, packMonths: only.months, stale };
+}
+
+/** The previous period's pack into b, one month earlier; returns the employers whose value could not be unpacked. */
+async function readPack(client: pg.PoolClient, b: BatchBuilder, q: ShardQuery, packMonths: number): Promise<number[]> {
+  const undecodable: number[] = [];
+  const count = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM series_pack WHERE period = $1::date AND bucket BETWEEN $2 AND $3`, [`${addMonths(q.period, -1)}-01`, q.bucketFrom, q.bucketTo]);
+  b.reserve(Math.ceil((count.rows[0]?.n ?? 0) * 1.02));
+  await copyScan(
+    client,
+    `SELECT bucket, uscc, name, city_code, region_code, industry_code, named_month, series FROM series_pack
+      WHERE period = ${lit(client, `${addMonths(q.period, -1)}-01`)}::date AND bucket BETWEEN ${Number(q.bucketFrom) | 0} AND ${Number(q.bucketTo) | 0}`,
+    (r) => {
+      const bucket = r.int();
+      const i = b.employer(r.ascii(), bucket);
+      const name = r.text() ?? '';
+      const city = r.ascii();
+      const region = r.ascii();
+      const industry = r.ascii();
+      b.setAttributes(i, r.int() - 1, name, city, region, industry);
+      const bytes = r.bytea();
+      try {
+        if (bytes === null) throw new PackFormatError('no packed series');
+        b.unpack(i, bytes, packMonths, 1);
+      } catch (err) {
+        if (!(err instanceof PackFormatError)) throw err;
+        undecodable.push(i);
+      }
+    },
+  );
+  return undecodable;
+}
+
+/**
+ * Rows from the fact tables into b: every month of the window (months null),
+ * or only the given month indexes, each cleared first so that a row a
+ * restatement removed goes too. With months given, employers not yet in b
+ * whose row is in one of the recent months are added; their indexes are
+ * returned so that the rest of their history can be read.
+ */
+async function readFacts(client: pg.PoolClient, b: BatchBuilder, q: ShardQuery, months: ReadonlySet<number> | null): Promise<number[]> {
+  const periods = b.periods;
+  const first = monthNumber(periods[0] as string);
+  const recent = q.recentMonths ?? 3;
+  const recentFrom = addMonths(q.period, -(recent - 1));
+  if (months === null) {
+    // Who is scored: employers with a social-insurance row in the recent
+    // months (closures stay visible a while), named by their latest row.
+    // Employers that stopped reporting before that are gone, not at risk.
+    await copyScan(client, `SELECT s.bucket, s.uscc, s.period, s.name, s.city_code, s.region_code, s.industry_code FROM social_insurance s WHERE ${factWhere(client, q, 's', recentFrom, q.period)}`, (r) => {
+      const bucket = r.int();
+      const i = b.employer(r.ascii(), bucket);
+      b.attributes(i, r.month() - first, r);
+    });
+    await readMonths(client, b, q, periods[0] as string, q.period, first);
+    return [];
+  }
+  const fresh: number[] = [];
+  const recentIndex = periods.indexOf(recentFrom);
+  for (const m of [...months].sort((x, y) => x - y)) {
+    const period = periods[m] as string;
+    b.clearMonth(m);
+    await copyScan(
+      client,
+      `SELECT s.bucket, s.uscc, s.name, s.city_code, s.region_code, s.industry_code, s.insured, s.hired, s.separated, s.arrears_months, s.wage_base_total,
+              s.ui_claims, s.separated_transfer, s.separated_natural, s.separated_migrant
+         FROM social_insurance s WHERE ${factWhere(client, q, 's', period, period)}`,
+      (r) => {
+        const bucket = r.int();
+        const uscc = r.ascii();
+        let i = b.known(uscc);
+        if (i === undefined) {
+          if (m < recentIndex) return;
+          i = b.employer(uscc, bucket);
+          fresh.push(i);
+        }
+        // Named, as from the facts, by the latest row of the recent months.
+        if (m >= recentIndex) b.attributes(i, m, r);
+        else r.skip(4);
+        b.si(i, m, r);
+      },
+    );
+    await copyScan(client, `SELECT h.uscc, h.jobs_begin, h.jobs_end, h.jobs_lost, h.planned_layoffs, h.furloughed FROM headcount h WHERE ${factWhere(client, q, 'h', period, period)}`, (r) => {
+      const i = b.next(r);
+      if (i !== undefined) b.hc(i, m, r);
+    });
+  }
+  return fresh;
+}
+
+/** The social-insurance and headcount values of every employer already in b, months from..to. */
+async function readMonths(client: pg.PoolClient, b: BatchBuilder, q: ShardQuery, from: string, to: string, first: number, only = ''): Promise<void> {
+  // No ORDER BY, so each month's partition is one scan; the text columns
+  // came with the employers, once per employer, not once per month.
+  const join = (alias: string): string => (only === '' ? '' : ` JOIN (${only}) k ON k.bucket = ${alias}.bucket AND k.uscc = ${alias}.uscc`);
+  await copyScan(
+    client,
+    `SELECT s.uscc, s.period, s.insured, s.hired, s.separated, s.arrears_months, s.wage_base_total,
+            s.ui_claims, s.separated_transfer, s.separated_natural, s.separated_migrant
+       FROM social_insurance s${join('s')} WHERE ${factWhere(client, q, 's', from, to)}`,
+    (r) => {
+      const i = b.next(r);
+      if (i !== undefined) b.si(i, r.month() - first, r);
+    },
+  );
+  await copyScan(
+    client,
+    `SELECT h.uscc, h.period, h.jobs_begin, h.jobs_end, h.jobs_lost, h.planned_layoffs, h.furloughed FROM headcount h${join('h')} WHERE ${factWhere(client, q, 'h', from, to)}`,
+    (r) => {
+      const i = b.next(r);
+      if (i !== undefined) b.hc(i, r.month() - first, r);
+    },
+  );
+}
+
+/** The whole window of these employers from the facts (index probes: a few employers of a shard). */
+async function readHistoryOf(client: pg.PoolClient, b: BatchBuilder, q: ShardQuery, employers: readonly number[]): Promise<void> {
+  if (employers.length === 0) return;
+  const buckets = employers.map((i) => b.bucketOf(i));
+  const codes = employers.map((i) => b.usccOf(i));
+  const only = `SELECT * FROM unnest(${lit(client, `{${buckets.join(',')}}`)}::smallint[], ${lit(client, `{${codes.join(',')}}`)}::char(18)[]) AS k(bucket, uscc)`;
+  const periods = b.periods;
+  await readMonths(client, b, q, periods[0] as string, q.period, monthNumber(periods[0] as string), only);
+}
+
+async function readFilings(client: pg.PoolClient, b: BatchBuilder, q: ShardQuery): Promise<void> {
+  const filings = await client.query<{ uscc: string; filing_id: string; filed_on: string; effective_on: string; planned_count: number; staff_total: number }>(
+    `SELECT uscc, filing_id, to_char(filed_on, 'YYYY-MM-DD') AS filed_on, to_char(effective_on, 'YYYY-MM-DD') AS effective_on, planned_count, staff_total
+       FROM layoff_filing
+      WHERE bucket BETWEEN $1 AND $2 AND effective_on >= $3::date
+      ORDER BY filed_on, filing_id`,
+    [q.bucketFrom, q.bucketTo, `${b.periods[0]}-01`],
+  );
+  for (const f of filings.rows) {
+    const i = b.known(f.uscc);
+    if (i !== undefined) b.filing(i, { filingId: f.filing_id, filedOn: f.filed_on, effectiveOn: f.effective_on, plannedCount: f.planned_count, staffTotal: f.staff_total });
   }
 }
 
@@ -155,7 +436,7 @@ class BatchBuilder {
   private wage: Float64Array;
   private flags: { si: Uint8Array; hc: Uint8Array };
 
-  constructor(private readonly periods: readonly string[]) {
+  constructor(readonly periods: readonly string[]) {
     this.months = periods.length;
     this.cols = Object.fromEntries(INT_COLUMNS.map((c) => [c, new Int32Array(this.cap * this.months)])) as Record<IntColumn, Int32Array>;
     this.wage = new Float64Array(this.cap * this.months);
@@ -205,9 +486,69 @@ class BatchBuilder {
     return i;
   }
 
+  bucketOf(i: number): number {
+    return this.bucket[i] as number;
+  }
+
+  usccOf(i: number): string {
+    return this.uscc[i] as string;
+  }
+
+  /** Name and codes as a pack kept them, from month m's row. */
+  setAttributes(i: number, m: number, name: string, city: string, region: string, industry: string): void {
+    this.named[i] = m;
+    this.name[i] = name;
+    this.cityCode[i] = city;
+    this.regionCode[i] = region;
+    this.industryCode[i] = industry;
+  }
+
+  /** A packed series into employer i, `shift` months earlier (throws PackFormatError, leaving i partly filled). */
+  unpack(i: number, bytes: Uint8Array, packMonths: number, shift: number): void {
+    unpackSeries(bytes, 0, bytes.length, packMonths, this.view(), i * this.months, this.months, shift);
+  }
+
+  /** Month m of every employer back to "no row". */
+  clearMonth(m: number): void {
+    const M = this.months;
+    const end = this.n * M;
+    const each = (a: Int32Array | Uint8Array | Float64Array, v: number): void => {
+      for (let k = m; k < end; k += M) a[k] = v;
+    };
+    each(this.flags.si, 0);
+    each(this.flags.hc, 0);
+    each(this.wage, 0);
+    for (const c of INT_COLUMNS) each(this.cols[c], 0);
+    for (const c of OPTIONAL_COLUMNS) each(this.cols[c], -1);
+  }
+
+  /** Every month of employer i back to "no row". */
+  clearEmployer(i: number): void {
+    for (let m = 0; m < this.months; m++) this.clearSlot(i * this.months + m);
+  }
+
+  private clearSlot(k: number): void {
+    this.flags.si[k] = 0;
+    this.flags.hc[k] = 0;
+    for (const c of INT_COLUMNS) this.cols[c][k] = 0;
+    for (const c of OPTIONAL_COLUMNS) this.cols[c][k] = -1;
+    this.wage[k] = 0;
+  }
+
+  private columns: MonthColumns | null = null;
+
+  /** The monthly columns as they are now (made again after a grow replaces them). */
+  private view(): MonthColumns {
+    this.columns ??= { ...this.cols, wageBaseTotal: this.wage, si: this.flags.si, hc: this.flags.hc };
+    return this.columns;
+  }
+
   /** Name and codes from the employer's latest row (fields: name, city, region, industry). */
   attributes(i: number, m: number, r: CopyFields): void {
-    if (m < (this.named[i] as number)) return;
+    if (m < (this.named[i] as number)) {
+      r.skip(4);
+      return;
+    }
     this.named[i] = m;
     this.name[i] = r.text() ?? '';
     this.cityCode[i] = r.ascii();
@@ -247,37 +588,81 @@ class BatchBuilder {
     this.filings[i]?.push(f);
   }
 
-  build(): SeriesBatch {
-    const len = this.n * this.months;
-    const col = (c: IntColumn): Int32Array => this.cols[c].slice(0, len);
-    return {
+  /**
+   * The batch: every employer as it arrived, or (scoring) only those with a
+   * social-insurance row in the last `recentMonths` months, in (bucket, uscc)
+   * order so that the same employers give the same batch however they were read.
+   */
+  build(options: { recentMonths?: number; sorted?: boolean } = {}): { batch: SeriesBatch; namedMonth: Int16Array } {
+    const M = this.months;
+    let order: number[] | null = null;
+    if (options.recentMonths !== undefined || options.sorted === true) {
+      const recent = options.recentMonths ?? M;
+      order = [];
+      for (let i = 0; i < this.n; i++) {
+        let seen = false;
+        for (let m = Math.max(0, M - recent); m < M && !seen; m++) seen = this.flags.si[i * M + m] === 1;
+        if (seen) order.push(i);
+      }
+      if (options.sorted === true) {
+        const u = this.uscc;
+        const bk = this.bucket;
+        const before = (x: number, y: number): number => (bk[x] as number) - (bk[y] as number) || ((u[x] as string) < (u[y] as string) ? -1 : (u[x] as string) > (u[y] as string) ? 1 : 0);
+        // A pack comes back in key order: sorted already, but for employers new this month.
+        let inOrder = true;
+        for (let r = 1; r < order.length && inOrder; r++) inOrder = before(order[r - 1] as number, order[r] as number) < 0;
+        if (!inOrder) order.sort(before);
+      }
+    }
+    const n = order === null ? this.n : order.length;
+    const pick = <T extends Int32Array | Uint8Array | Float64Array>(a: T, make: (len: number) => T): T => {
+      if (order === null) return a.slice(0, n * M) as T;
+      const out = make(n * M);
+      for (let r = 0; r < n; r++) {
+        const i = order[r] as number;
+        out.set(a.subarray(i * M, i * M + M), r * M);
+      }
+      return out;
+    };
+    const col = (c: IntColumn): Int32Array => pick(this.cols[c], (len) => new Int32Array(len));
+    const list = <T>(a: readonly T[]): T[] => (order === null ? a.slice(0, n) : order.map((i) => a[i] as T));
+    const flag = (a: Uint8Array): Uint8Array => pick(a, (len) => new Uint8Array(len));
+    const bucket = order === null ? this.bucket.slice(0, n) : Uint8Array.from(order, (i) => this.bucket[i] as number);
+    const namedMonth = Int16Array.from(list(this.named));
+    const batch: SeriesBatch = {
       periods: this.periods,
-      months: this.months,
-      size: this.n,
-      uscc: this.uscc,
-      bucket: this.bucket.slice(0, this.n),
-      name: this.name,
-      cityCode: this.cityCode,
-      regionCode: this.regionCode,
-      industryCode: this.industryCode,
-      si: this.flags.si.slice(0, len),
+      months: M,
+      size: n,
+      uscc: list(this.uscc),
+      bucket,
+      name: list(this.name),
+      cityCode: list(this.cityCode),
+      regionCode: list(this.regionCode),
+      industryCode: list(this.industryCode),
+      si: flag(this.flags.si),
       insured: col('insured'),
       hired: col('hired'),
       separated: col('separated'),
       arrearsMonths: col('arrearsMonths'),
-      wageBaseTotal: this.wage.slice(0, len),
+      wageBaseTotal: pick(this.wage, (len) => new Float64Array(len)),
       uiClaims: col('uiClaims'),
       separatedTransfer: col('separatedTransfer'),
       separatedNatural: col('separatedNatural'),
       separatedMigrant: col('separatedMigrant'),
-      hc: this.flags.hc.slice(0, len),
+      hc: flag(this.flags.hc),
       jobsBegin: col('jobsBegin'),
       jobsEnd: col('jobsEnd'),
       jobsLost: col('jobsLost'),
       plannedLayoffs: col('plannedLayoffs'),
       furloughed: col('furloughed'),
-      filings: this.filings,
+      filings: list(this.filings),
     };
+    return { batch, namedMonth };
+  }
+
+  /** Room for at least n employers without growing. */
+  reserve(n: number): void {
+    while (this.cap < n) this.grow();
   }
 
   private grow(): void {
@@ -294,6 +679,7 @@ class BatchBuilder {
     bucket.set(this.bucket);
     this.bucket = bucket;
     this.cap = cap;
+    this.columns = null;
   }
 }
 

@@ -85,8 +85,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--city <code>', 'only this city (e.g. 510100)')
     .option('--shards <n>', 'bucket-range shards (default SCORE_SHARDS)')
     .option('--no-alerts', 'score only: raise no alerts and send no e-mails (backfills)')
+    .option('--from-facts', 'read every month from the fact tables, not the pack the previous period left (after facts were changed outside the ingest)')
     .option('--json', 'print the summary as JSON')
-    .action(async (opts: { period: string; city?: string; shards?: string; alerts?: boolean; json?: boolean }) => scoreCommand(ctx(), opts));
+    .action(async (opts: { period: string; city?: string; shards?: string; alerts?: boolean; json?: boolean; fromFacts?: boolean }) => scoreCommand(ctx(), opts));
 
   program
     .command('risk')

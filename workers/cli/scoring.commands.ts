@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { cityName } from '../../services/domain/region.js';
 import { FEATURE_SPEC } from '../../services/scoring/features.js';
-import { isPeriod } from '../../services/scoring/period.js';
+import { addMonths, isPeriod } from '../../services/scoring/period.js';
 import { RiskRepository } from '../../services/scoring/risk.repository.js';
 import { scorePeriod, type ModelScorer } from '../../services/scoring/score.service.js';
 import { SeriesRepository } from '../../services/scoring/series.repository.js';
@@ -46,7 +46,7 @@ export async function openModel(ctx: CliContext): Promise<{ model: ModelScorer |
   return { model, note, threads };
 }
 
-export async function scoreCommand(ctx: CliContext, opts: { period?: string; city?: string; shards?: string; alerts?: boolean; json?: boolean }): Promise<void> {
+export async function scoreCommand(ctx: CliContext, opts: { period?: string; city?: string; shards?: string; alerts?: boolean; json?: boolean; fromFacts?: boolean }): Promise<void> {
   const p = period(opts.period);
   const shardCount = opts.shards !== undefined ? intOption('shards', opts.shards, 1, 256) : ctx.config.scoring.shards;
   const database = await ctx.db();
@@ -62,12 +62,13 @@ export async function scoreCommand(ctx: CliContext, opts: { period?: string; cit
       threads,
     },
     p,
-    { shards: shardCount, ...(opts.city !== undefined ? { city: opts.city } : {}), modelNote: note },
+    { shards: shardCount, ...(opts.city !== undefined ? { city: opts.city } : {}), modelNote: note, fromFacts: opts.fromFacts === true },
   );
   const summary = {
     period: p,
     run: result.runId,
     employers: result.employers,
+    shardsFromPack: result.shardsFromPack,
     model: model?.version ?? null,
     levels: result.levels,
     citiesAtRisk: result.cities.filter((c) => c.industrySection === '*' && c.level !== null).length,
@@ -84,6 +85,7 @@ export async function scoreCommand(ctx: CliContext, opts: { period?: string; cit
       console.log(`e-mails: ${alerts.delivery.sent} ${ctx.config.notify.smtpUrl !== undefined ? 'sent' : `written to ${ctx.config.notify.outboxDir}`}, ${alerts.delivery.failed} failed, ${alerts.delivery.deferred} deferred`);
     }
     console.log(`levels: Ⅰ ${summary.levels['1']}  Ⅱ ${summary.levels['2']}  Ⅲ ${summary.levels['3']}  Ⅳ ${summary.levels['4']}`);
+    console.log(`history: ${result.shardsFromPack} of ${result.shards} shards from the pack ${addMonths(p, -1)} left, the rest from the fact tables`);
     if (summary.citiesDataMissing.length > 0) console.log(`data missing: ${summary.citiesDataMissing.map(cityName).join('、')}`);
   }
 }
