@@ -43,6 +43,28 @@ export function openDatabase(url: string, poolSize = 10, onClose?: () => Promise
   };
 }
 
+/**
+ * fn on one pooled connection inside a transaction (`begin` opens it):
+ * committed when fn resolves, rolled back when it throws. A connection
+ * that failed mid-transaction (or was terminated) is not reused.
+ */
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query(begin);
+    const out = await fn(client);
+    await client.query('COMMIT');
+    return out;
+  } catch (err) {
+    broken = true;
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
 /** The same server's URL with another database name. */
 export function withDatabaseName(url: string, name: string): string {
   const u = new URL(url);

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { sql } from 'kysely';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { Database } from '../db/database.js';
+import { inTransaction, type Database } from '../db/database.js';
 import { CopyBytes, copyLine } from '../feeds/copy.text.js';
 
 /** Every query of the scoring stage's results: runs, employer risk, city risk. */
@@ -81,10 +81,7 @@ export class RiskRepository {
    */
   async writeShard(period: string, shard: { bucketFrom: number; bucketTo: number; city?: string }, runId: number, rows: readonly EmployerRiskRow[]): Promise<void> {
     await sql`SELECT ews_ensure_month_partition('employer_risk', ${`${period}-01`}::date)`.execute(this.database.db);
-    const client = await this.database.pool.connect();
-    let broken = false;
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.database.pool, async (client) => {
       await client.query(
         `DELETE FROM employer_risk WHERE period = $1::date AND bucket BETWEEN $2 AND $3 AND ($4::char(6) IS NULL OR city_code = $4)`,
         [`${period}-01`, shard.bucketFrom, shard.bucketTo, shard.city ?? null],
@@ -100,14 +97,7 @@ export class RiskRepository {
         );
       }
       await pipeline(Readable.from(out.take()), client.query(copyFrom(`COPY employer_risk (${RISK_COLUMNS.join(', ')}) FROM STDIN`)));
-      await client.query('COMMIT');
-    } catch (err) {
-      broken = true;
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+    });
   }
 
   async writeCities(period: string, runId: number, rows: readonly CityRiskRow[]): Promise<void> {

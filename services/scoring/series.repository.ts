@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { copyScan, type CopyFields } from '../db/copy.read.js';
-import type { Database } from '../db/database.js';
+import { inTransaction, type Database } from '../db/database.js';
 import { CopyBytes, copyLine } from '../feeds/copy.text.js';
 import { addMonths, monthRange } from './period.js';
 import { PackFormatError, PackWriter, packSeries, unpackSeries, type MonthColumns } from './series.pack.js';
@@ -82,39 +82,33 @@ export class SeriesRepository {
    */
   async readForScoring(q: ShardQuery): Promise<ScoringRead> {
     const periods = windowOf(q);
-    const client = await this.database.pool.connect();
-    let broken = false;
-    try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const fingerprint = await readFingerprint(client, periods);
-      const b = new BatchBuilder(periods);
-      let read: Pick<ScoringRead, 'source' | 'fromFacts' | 'why' | 'damaged'>;
-      const plan =
-        q.city !== undefined ? { usable: false as const, why: 'one city is scored' }
-        : q.fromFacts === true ? { usable: false as const, why: 'asked to read the facts' }
-        : await packPlan(client, q, periods, fingerprint);
-      if (plan.usable) {
-        const undecodable = await readPack(client, b, q, plan.packMonths);
-        const stale = new Set(plan.stale.map((p) => periods.indexOf(p)));
-        const fresh = await readFacts(client, b, q, stale);
-        for (const i of undecodable) b.clearEmployer(i);
-        await readHistoryOf(client, b, q, [...fresh, ...undecodable]);
-        read = { source: 'pack', fromFacts: plan.stale, why: '', damaged: undecodable.length };
-      } else {
-        await readFacts(client, b, q, null);
-        read = { source: 'facts', fromFacts: [...periods], why: plan.why, damaged: 0 };
-      }
-      await readFilings(client, b, q);
-      await client.query('COMMIT');
-      const built = b.build({ recentMonths: q.recentMonths ?? 3, sorted: true });
-      return { batch: built.batch, namedMonth: built.namedMonth, ...read, fingerprint: q.city === undefined ? fingerprint : null };
-    } catch (err) {
-      broken = true;
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+    return inTransaction(
+      this.database.pool,
+      async (client) => {
+        const fingerprint = await readFingerprint(client, periods);
+        const b = new BatchBuilder(periods);
+        let read: Pick<ScoringRead, 'source' | 'fromFacts' | 'why' | 'damaged'>;
+        const plan =
+          q.city !== undefined ? { usable: false as const, why: 'one city is scored' }
+          : q.fromFacts === true ? { usable: false as const, why: 'asked to read the facts' }
+          : await packPlan(client, q, periods, fingerprint);
+        if (plan.usable) {
+          const undecodable = await readPack(client, b, q, plan.packMonths);
+          const stale = new Set(plan.stale.map((p) => periods.indexOf(p)));
+          const fresh = await readFacts(client, b, q, stale);
+          for (const i of undecodable) b.clearEmployer(i);
+          await readHistoryOf(client, b, q, [...fresh, ...undecodable]);
+          read = { source: 'pack', fromFacts: plan.stale, why: '', damaged: undecodable.length };
+        } else {
+          await readFacts(client, b, q, null);
+          read = { source: 'facts', fromFacts: [...periods], why: plan.why, damaged: 0 };
+        }
+        await readFilings(client, b, q);
+        const built = b.build({ recentMonths: q.recentMonths ?? 3, sorted: true });
+        return { batch: built.batch, namedMonth: built.namedMonth, ...read, fingerprint: q.city === undefined ? fingerprint : null };
+      },
+      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+    );
   }
 
   /**
@@ -137,10 +131,7 @@ export class SeriesRepository {
       const head = copyLine([day, b.bucket[i] as number, b.uscc[i] as string, b.name[i] as string, b.cityCode[i] as string, b.regionCode[i] as string, b.industryCode[i] as string, read.namedMonth[i] as number]);
       out.push(`${head.slice(0, -1)}\t\\\\x${packed.bytes().toString('hex')}\n`);
     }
-    const client = await this.database.pool.connect();
-    let broken = false;
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.database.pool, async (client) => {
       await client.query('DELETE FROM series_pack WHERE period = $1::date AND bucket BETWEEN $2 AND $3', [day, q.bucketFrom, q.bucketTo]);
       await client.query('DELETE FROM series_pack_state WHERE period = $1::date AND bucket BETWEEN $2 AND $3', [day, q.bucketFrom, q.bucketTo]);
       await pipeline(Readable.from(out.take()), client.query(copyFrom('COPY series_pack (period, bucket, uscc, name, city_code, region_code, industry_code, named_month, series) FROM STDIN')));
@@ -149,14 +140,7 @@ export class SeriesRepository {
          SELECT $1::date, g, $4, $5::jsonb, $6 FROM generate_series($2::int, $3::int) g`,
         [day, q.bucketFrom, q.bucketTo, b.months, JSON.stringify(read.fingerprint), runId],
       );
-      await client.query('COMMIT');
-    } catch (err) {
-      broken = true;
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+    });
   }
 
   /**
