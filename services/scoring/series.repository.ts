@@ -253,12 +253,12 @@ async function packPlan(client: pg.PoolClient, q: ShardQuery, periods: readonly 
 /** The previous period's pack into b, one month earlier; returns the employers whose value could not be unpacked. */
 async function readPack(client: pg.PoolClient, b: BatchBuilder, q: ShardQuery, packMonths: number): Promise<number[]> {
   const undecodable: number[] = [];
-  const count = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM series_pack WHERE period = $1::date AND bucket BETWEEN $2 AND $3`, [`${addMonths(q.period, -1)}-01`, q.bucketFrom, q.bucketTo]);
+  const where = `period = ${lit(client, `${addMonths(q.period, -1)}-01`)}::date AND bucket BETWEEN ${Number(q.bucketFrom) | 0} AND ${Number(q.bucketTo) | 0}`;
+  const count = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM series_pack WHERE ${where}`);
   b.reserve(Math.ceil((count.rows[0]?.n ?? 0) * 1.02));
   await copyScan(
     client,
-    `SELECT bucket, uscc, name, city_code, region_code, industry_code, named_month, series FROM series_pack
-      WHERE period = ${lit(client, `${addMonths(q.period, -1)}-01`)}::date AND bucket BETWEEN ${Number(q.bucketFrom) | 0} AND ${Number(q.bucketTo) | 0}`,
+    `SELECT bucket, uscc, name, city_code, region_code, industry_code, named_month, series FROM series_pack WHERE ${where}`,
     (r) => {
       const bucket = r.int();
       const i = b.employer(r.ascii(), bucket);
@@ -301,7 +301,7 @@ async function readFacts(client: pg.PoolClient, b: BatchBuilder, q: ShardQuery, 
       const i = b.employer(r.ascii(), bucket);
       b.attributes(i, r.month() - first, r);
     });
-    await readMonths(client, b, q, periods[0] as string, q.period, first);
+    await readMonths(client, b, q);
     return [];
   }
   const fresh: number[] = [];
@@ -337,8 +337,11 @@ async function readFacts(client: pg.PoolClient, b: BatchBuilder, q: ShardQuery, 
   return fresh;
 }
 
-/** The social-insurance and headcount values of every employer already in b, months from..to. */
-async function readMonths(client: pg.PoolClient, b: BatchBuilder, q: ShardQuery, from: string, to: string, first: number, only = ''): Promise<void> {
+/** The social-insurance and headcount values of every employer already in b (or only those `only` selects), every month of the window. */
+async function readMonths(client: pg.PoolClient, b: BatchBuilder, q: ShardQuery, only = ''): Promise<void> {
+  const from = b.periods[0] as string;
+  const to = q.period;
+  const first = monthNumber(from);
   // No ORDER BY, so each month's partition is one scan; the text columns
   // came with the employers, once per employer, not once per month.
   const join = (alias: string): string => (only === '' ? '' : ` JOIN (${only}) k ON k.bucket = ${alias}.bucket AND k.uscc = ${alias}.uscc`);
@@ -368,8 +371,7 @@ async function readHistoryOf(client: pg.PoolClient, b: BatchBuilder, q: ShardQue
   const buckets = employers.map((i) => b.bucketOf(i));
   const codes = employers.map((i) => b.usccOf(i));
   const only = `SELECT * FROM unnest(${lit(client, `{${buckets.join(',')}}`)}::smallint[], ${lit(client, `{${codes.join(',')}}`)}::char(18)[]) AS k(bucket, uscc)`;
-  const periods = b.periods;
-  await readMonths(client, b, q, periods[0] as string, q.period, monthNumber(periods[0] as string), only);
+  await readMonths(client, b, q, only);
 }
 
 async function readFilings(client: pg.PoolClient, b: BatchBuilder, q: ShardQuery): Promise<void> {
