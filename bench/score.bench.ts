@@ -14,6 +14,7 @@
  * its size differs or with --rebuild. Building 1,000,000 × 36 takes several
  * minutes; it is not timed.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
@@ -84,18 +85,28 @@ async function main(): Promise<void> {
     const before = addMonths(LAST_PERIOD, -1);
     await database.pool.query('DELETE FROM series_pack_state');
     await database.pool.query('DELETE FROM employer_risk WHERE period >= $1', [`${before}-01`]);
+    await database.pool.query('DELETE FROM series_pack WHERE period >= $1', [`${before}-01`]);
+    // What autovacuum does between two nights: without it, each rerun of
+    // the bench on a kept database writes among the dead rows of the last.
+    await database.pool.query('VACUUM employer_risk, series_pack, series_pack_state');
     say(`scoring ${before} from the facts (no pack yet) in ${shardCount} shards …`);
     const firstClock = newStageClock();
     const t0first = performance.now();
     const first = await scorePeriod(deps(firstClock), before, { shards: shardCount });
     const firstS = (performance.now() - t0first) / 1000;
     say(`  ${first.employers} employers in ${firstS.toFixed(2)} s: ${Math.round(first.employers / firstS)} employers/s (read ${firstClock.read.toFixed(2)} s summed over shards)`);
+    // A day passes between two nights: autovacuum and checkpoints deal with
+    // the night before's million rows then, not during the next night's run.
+    await database.pool.query('VACUUM (ANALYZE) employer_risk, series_pack, series_pack_state');
+    await database.pool.query('CHECKPOINT');
 
     const clock = newStageClock();
     say(`scoring ${LAST_PERIOD} in ${shardCount} shards from the pack of ${before} (model ${pool.version}, ${config.scoring.threads} scoring threads, ${config.scoring.modelThreads} inference threads) …`);
+    const cpu0 = cpuSeconds();
     const t0 = performance.now();
     const result = await scorePeriod(deps(clock), LAST_PERIOD, { shards: shardCount });
     const scoreS = (performance.now() - t0) / 1000;
+    const cpu1 = cpuSeconds();
     const peakRssMib = process.resourceUsage().maxRSS / 1024;
     const written = await database.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM employer_risk WHERE period = $1', [`${LAST_PERIOD}-01`]);
     if (written.rows[0]?.n !== result.employers) throw new Error(`scored ${result.employers} employers but ${written.rows[0]?.n} rows were written`);
@@ -117,6 +128,7 @@ async function main(): Promise<void> {
     for (const [stage, s] of Object.entries(clock) as [string, number][]) say(`${stage.padEnd(14)} ${s.toFixed(2).padStart(7)}   ${String(perS(s)).padStart(11)}`);
     say(`${'whole stage'.padEnd(14)} ${scoreS.toFixed(2).padStart(7)}   ${String(perS(scoreS)).padStart(11)}`);
     say(`bare model.predict on ready tensors: ${predictOnly} windows/s (1 wasm thread)`);
+    say(`CPU while scoring: this process (all threads) ${(cpu1.node - cpu0.node).toFixed(1)} s, PostgreSQL ${cpu1.postgres === null || cpu0.postgres === null ? 'unknown' : (cpu1.postgres - cpu0.postgres).toFixed(1)} s, of ${(2 * scoreS).toFixed(1)} core-seconds on 2 cores`);
     say(`levels: Ⅰ ${result.levels['1']}  Ⅱ ${result.levels['2']}  Ⅲ ${result.levels['3']}  Ⅳ ${result.levels['4']}; peak RSS ${Math.round(peakRssMib)} MiB`);
     const out = {
       employers: n,
@@ -157,6 +169,42 @@ async function barePredict(dir: string): Promise<number> {
   x.dispose();
   loaded.model.dispose();
   return Math.round(best);
+}
+
+/**
+ * CPU seconds used so far by this process (every thread) and by all
+ * PostgreSQL processes of this machine, with the backends that ended
+ * (Linux /proc; null elsewhere).
+ * Other PostgreSQL servers here are idle while the bench runs.
+ */
+function cpuSeconds(): { node: number; postgres: number | null } {
+  const u = process.cpuUsage();
+  return { node: (u.user + u.system) / 1e6, postgres: postgresCpu() };
+}
+
+function postgresCpu(): number | null {
+  let ticks = 0;
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return null;
+  }
+  for (const pid of entries) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const close = stat.lastIndexOf(')');
+    if (!stat.slice(stat.indexOf('(') + 1, close).startsWith('postgres')) continue;
+    const fields = stat.slice(close + 2).split(' ');
+    // utime, stime, and (for the postmaster) those of the backends that exited
+    ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  }
+  return ticks / 100; // USER_HZ
 }
 
 function withDatabase(url: string, name: string): string {
