@@ -2,8 +2,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { sql } from 'kysely';
 import { from as copyFrom } from 'pg-copy-streams';
+import { BinaryCopyRows, pgDay } from '../db/copy.binary.js';
 import { inTransaction, type Database } from '../db/database.js';
-import { CopyBytes, copyLine } from '../feeds/copy.text.js';
 
 /** Every query of the scoring stage's results: runs, employer risk, city risk. */
 
@@ -41,6 +41,11 @@ export interface CityRiskRow {
   registeredUnemployed: number | null;
   surveyedRate: number | null;
   explanation: unknown;
+}
+
+function smallintOrNull(out: BinaryCopyRows, v: number | null): void {
+  if (v === null) out.null();
+  else out.int16(v);
 }
 
 const RISK_COLUMNS = [
@@ -86,17 +91,31 @@ export class RiskRepository {
         `DELETE FROM employer_risk WHERE period = $1::date AND bucket BETWEEN $2 AND $3 AND ($4::char(6) IS NULL OR city_code = $4)`,
         [`${period}-01`, shard.bucketFrom, shard.bucketTo, shard.city ?? null],
       );
-      const day = `${period}-01`;
-      const out = new CopyBytes();
+      // Binary COPY: numbers and arrays go as they are, not printed here and parsed there.
+      const days = pgDay(`${period}-01`);
+      const out = new BinaryCopyRows();
       for (const r of rows) {
-        out.push(
-          copyLine([
-            day, r.bucket, r.uscc, r.name, r.cityCode, r.regionCode, r.industryCode, r.workforce, r.level, r.probability,
-            r.jobsAtStake, r.excessSeparations, pgArray(r.rules), pgArray(r.kinds), JSON.stringify(r.explanation), runId, r.ruleLevel,
-          ]),
-        );
+        out.row(RISK_COLUMNS.length);
+        out.date(days);
+        out.int16(r.bucket);
+        out.text(r.uscc);
+        out.text(r.name);
+        out.text(r.cityCode);
+        out.text(r.regionCode);
+        out.text(r.industryCode);
+        out.int32(r.workforce);
+        smallintOrNull(out, r.level);
+        if (r.probability === null) out.null();
+        else out.float4(r.probability);
+        out.int32(r.jobsAtStake);
+        out.int32(r.excessSeparations);
+        out.textArray(r.rules);
+        out.textArray(r.kinds);
+        out.jsonb(JSON.stringify(r.explanation));
+        out.int64(runId);
+        smallintOrNull(out, r.ruleLevel);
       }
-      await pipeline(Readable.from(out.take()), client.query(copyFrom(`COPY employer_risk (${RISK_COLUMNS.join(', ')}) FROM STDIN`)));
+      await pipeline(Readable.from(out.take()), client.query(copyFrom(`COPY employer_risk (${RISK_COLUMNS.join(', ')}) FROM STDIN (FORMAT binary)`)));
     });
   }
 
@@ -194,9 +213,4 @@ export class RiskRepository {
     if (filter.city) q = q.where('city_code', '=', filter.city);
     return q.execute();
   }
-}
-
-/** A text[] literal for COPY: {"a","b"}. */
-function pgArray(values: readonly string[]): string {
-  return `{${values.map((v) => `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
 }

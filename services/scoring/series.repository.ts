@@ -2,9 +2,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { BinaryCopyRows, pgDay } from '../db/copy.binary.js';
 import { copyScan, type CopyFields } from '../db/copy.read.js';
 import { inTransaction, type Database } from '../db/database.js';
-import { CopyBytes, copyLine } from '../feeds/copy.text.js';
 import { addMonths, monthRange } from './period.js';
 import { PackFormatError, PackWriter, packSeries, unpackSeries, type MonthColumns } from './series.pack.js';
 import type { Filing, NewEmployerIntake, ScoringContext, SeriesBatch } from './series.js';
@@ -122,19 +122,29 @@ export class SeriesRepository {
     const day = `${q.period}-01`;
     const b = read.batch;
     await this.database.pool.query(`SELECT ews_ensure_month_partition('series_pack', $1::date)`, [day]);
-    const out = new CopyBytes();
+    // Binary COPY: the packed value goes as its bytes, not as hex digits for the server to decode.
+    const out = new BinaryCopyRows();
     const packed = new PackWriter();
     const columns = b as unknown as MonthColumns;
+    const days = pgDay(day);
     for (let i = 0; i < b.size; i++) {
       packed.reset();
       packSeries(columns, i * b.months, b.months, packed);
-      const head = copyLine([day, b.bucket[i] as number, b.uscc[i] as string, b.name[i] as string, b.cityCode[i] as string, b.regionCode[i] as string, b.industryCode[i] as string, read.namedMonth[i] as number]);
-      out.push(`${head.slice(0, -1)}\t\\\\x${packed.bytes().toString('hex')}\n`);
+      out.row(9);
+      out.date(days);
+      out.int16(b.bucket[i] as number);
+      out.text(b.uscc[i] as string);
+      out.text(b.name[i] as string);
+      out.text(b.cityCode[i] as string);
+      out.text(b.regionCode[i] as string);
+      out.text(b.industryCode[i] as string);
+      out.int16(read.namedMonth[i] as number);
+      out.bytes(packed.bytes());
     }
     await inTransaction(this.database.pool, async (client) => {
       await client.query('DELETE FROM series_pack WHERE period = $1::date AND bucket BETWEEN $2 AND $3', [day, q.bucketFrom, q.bucketTo]);
       await client.query('DELETE FROM series_pack_state WHERE period = $1::date AND bucket BETWEEN $2 AND $3', [day, q.bucketFrom, q.bucketTo]);
-      await pipeline(Readable.from(out.take()), client.query(copyFrom('COPY series_pack (period, bucket, uscc, name, city_code, region_code, industry_code, named_month, series) FROM STDIN')));
+      await pipeline(Readable.from(out.take()), client.query(copyFrom('COPY series_pack (period, bucket, uscc, name, city_code, region_code, industry_code, named_month, series) FROM STDIN (FORMAT binary)')));
       await client.query(
         `INSERT INTO series_pack_state (period, bucket, months, fingerprint, run_id)
          SELECT $1::date, g, $4, $5::jsonb, $6 FROM generate_series($2::int, $3::int) g`,
