@@ -16,7 +16,6 @@ const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 const CHUNK_BYTES = 1 << 20;
 /** Days from 1970-01-01 to PostgreSQL's epoch, 2000-01-01. */
 const PG_EPOCH_DAYS = 10_957;
-const DAY_MS = 86_400_000;
 const TEXT_OID = 25;
 const JSONB_VERSION = 1;
 
@@ -24,14 +23,9 @@ export class BinaryCopyRows {
   private chunks: Buffer[] = [];
   private buf = Buffer.allocUnsafe(CHUNK_BYTES);
   private len = 0;
-  private rows = 0;
 
   constructor() {
     this.header();
-  }
-
-  get count(): number {
-    return this.rows;
   }
 
   /** Starts a row of `fields` fields. */
@@ -39,7 +33,6 @@ export class BinaryCopyRows {
     this.room(2);
     this.buf.writeInt16BE(fields, this.len);
     this.len += 2;
-    this.rows++;
   }
 
   /** A smallint. */
@@ -114,9 +107,10 @@ export class BinaryCopyRows {
     this.len += 5 + n;
   }
 
-  /** A date given as days since 2000-01-01 (`pgDay` turns 'YYYY-MM-DD' into that). */
-  date(days: number): void {
-    this.int32(days);
+  /** A date, given as days since 1970-01-01 (what `dayNumber` of services/scoring/rules/period.math.ts gives). */
+  date(unixDays: number): void {
+    if (!Number.isInteger(unixDays)) throw new RangeError(`binary COPY: ${unixDays} is not a day number`);
+    this.int32(unixDays - PG_EPOCH_DAYS);
   }
 
   /** text, varchar or char(n): the string's UTF-8 bytes. */
@@ -149,7 +143,6 @@ export class BinaryCopyRows {
     this.seal();
     const out = this.chunks;
     this.chunks = [];
-    this.rows = 0;
     this.header();
     return out;
   }
@@ -175,12 +168,4 @@ export class BinaryCopyRows {
     this.buf = Buffer.allocUnsafe(CHUNK_BYTES);
     this.len = 0;
   }
-}
-
-/** 'YYYY-MM-DD' as days since 2000-01-01, what a binary date holds. */
-export function pgDay(isoDate: string): number {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(isoDate);
-  const ms = m === null ? Number.NaN : Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  if (!Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 10) !== isoDate) throw new RangeError(`binary COPY: "${isoDate}" is not a date YYYY-MM-DD`);
-  return ms / DAY_MS - PG_EPOCH_DAYS;
 }

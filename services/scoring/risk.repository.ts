@@ -2,8 +2,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { sql } from 'kysely';
 import { from as copyFrom } from 'pg-copy-streams';
-import { BinaryCopyRows, pgDay } from '../db/copy.binary.js';
+import { BinaryCopyRows } from '../db/copy.binary.js';
 import { inTransaction, type Database } from '../db/database.js';
+import { dayNumber } from './rules/period.math.js';
 
 /** Every query of the scoring stage's results: runs, employer risk, city risk. */
 
@@ -92,7 +93,7 @@ export class RiskRepository {
         [`${period}-01`, shard.bucketFrom, shard.bucketTo, shard.city ?? null],
       );
       // Binary COPY: numbers and arrays go as they are, not printed here and parsed there.
-      const days = pgDay(`${period}-01`);
+      const days = dayNumber(`${period}-01`) ?? Number.NaN;
       const out = new BinaryCopyRows();
       for (const r of rows) {
         out.row(RISK_COLUMNS.length);

@@ -2,9 +2,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { BinaryCopyRows, pgDay } from '../db/copy.binary.js';
+import { BinaryCopyRows } from '../db/copy.binary.js';
 import { copyScan, type CopyFields } from '../db/copy.read.js';
 import { inTransaction, type Database } from '../db/database.js';
+import { dayNumber } from './rules/period.math.js';
 import { addMonths, monthRange } from './period.js';
 import { PackFormatError, PackWriter, packSeries, unpackSeries, type MonthColumns } from './series.pack.js';
 import type { Filing, NewEmployerIntake, ScoringContext, SeriesBatch } from './series.js';
@@ -126,7 +127,7 @@ export class SeriesRepository {
     const out = new BinaryCopyRows();
     const packed = new PackWriter();
     const columns = b as unknown as MonthColumns;
-    const days = pgDay(day);
+    const days = dayNumber(day) ?? Number.NaN;
     for (let i = 0; i < b.size; i++) {
       packed.reset();
       packSeries(columns, i * b.months, b.months, packed);
