@@ -1,6 +1,7 @@
 import type { PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyScan } from '../services/db/copy.read.js';
+import { BinaryCopyRows } from '../services/db/copy.binary.js';
+import { BinaryRows, copyScan, copyScanBinary, type BinaryFields } from '../services/db/copy.read.js';
 import type { Database } from '../services/db/database.js';
 import { createTestDatabase } from './harness/db.js';
 
@@ -98,4 +99,99 @@ describe('copyScan reads COPY text in place', () => {
       expect(sum).toBe((60_000 * 60_001) / 2);
       expect(notices).toEqual(['row 20000', 'row 40000', 'row 60000']);
     }));
+});
+
+describe('copyScanBinary reads COPY binary in place', () => {
+  it('integers of each width, NULLs, text, char and bytea, and rows split across network chunks', () =>
+    withClient(async (client) => {
+      const got: unknown[] = [];
+      const n = await copyScanBinary(
+        client,
+        `SELECT i::smallint, -i * 100000, (i::bigint - 3) * 4294967296 + 5, CASE WHEN i = 2 THEN NULL ELSE '四川\t' || i END, ('C' || i)::char(4), decode(lpad(to_hex(i), 4, '0'), 'hex'), NULL::int
+           FROM generate_series(1, 3) g(i)`,
+        (r) => void got.push([r.int(), r.int(), r.int(), r.text(), r.ascii(), Buffer.from(r.bytea() ?? []).toString('hex'), r.int(-7)]),
+      );
+      expect(n).toBe(3);
+      expect(got).toEqual([
+        [1, -100_000, -2 * 4_294_967_296 + 5, '四川\t1', 'C1  ', '0001', -7],
+        [2, -200_000, -4_294_967_296 + 5, null, 'C2  ', '0002', -7],
+        [3, -300_000, 5, '四川\t3', 'C3  ', '0003', -7],
+      ]);
+      let sum = 0;
+      let bytes = 0;
+      expect(await copyScanBinary(client, `SELECT i, decode(repeat('ab', i % 700), 'hex') FROM generate_series(1, 60000) g(i)`, (r) => {
+        sum += r.int();
+        bytes += r.bytea()?.length ?? -1;
+      })).toBe(60_000);
+      expect(sum).toBe((60_000 * 60_001) / 2);
+      let want = 0;
+      for (let i = 1; i <= 60_000; i++) want += i % 700;
+      expect(bytes).toBe(want);
+    }));
+
+  it('a server error part-way rejects with its message, and a callback error drains the rest; the connection serves the next query', () =>
+    withClient(async (client) => {
+      await expect(copyScanBinary(client, `SELECT 1 / (i - 50000) FROM generate_series(1, 60000) g(i)`, () => undefined)).rejects.toThrow('division by zero');
+      let calls = 0;
+      const failing = copyScanBinary(client, `SELECT i FROM generate_series(1, 100000) g(i)`, (r) => {
+        calls++;
+        if (r.int() === 10) throw new Error('row 10 is unreadable');
+      });
+      await expect(failing).rejects.toThrow('row 10 is unreadable');
+      expect(calls).toBe(10);
+      await expect(copyScanBinary(client, `SELECT 'x'::text`, (r) => void r.int())).rejects.toThrow('COPY binary field of 1 bytes is not an integer');
+      expect((await client.query<{ n: number }>('SELECT 41 + 1 AS n')).rows[0]?.n).toBe(42);
+    }));
+});
+
+describe('BinaryRows frames rows however the bytes are cut', () => {
+  /** A COPY binary stream of `rows` rows as BinaryCopyRows writes it. */
+  function stream(rows: number): Buffer {
+    const out = new BinaryCopyRows();
+    for (let k = 0; k < rows; k++) {
+      out.row(3);
+      out.int32(k);
+      if (k % 3 === 0) out.null();
+      else out.text(`行 ${k}`);
+      out.bytes(Buffer.alloc(k % 5, k));
+    }
+    return Buffer.concat(out.take());
+  }
+  const read = (r: BinaryFields): string => `${r.int()}|${r.text()}|${Buffer.from(r.bytea() ?? []).toString('hex')}`;
+
+  it('every cut of the stream into two messages, and one byte a message, give the same rows', () => {
+    const bytes = stream(7);
+    const whole: string[] = [];
+    const sink = new BinaryRows((r) => void whole.push(read(r)));
+    expect(sink.bytes(bytes, 0, bytes.length) + sink.end()).toBe(7);
+    expect(whole[1]).toBe('1|行 1|01');
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const got: string[] = [];
+      const s = new BinaryRows((r) => void got.push(read(r)));
+      s.bytes(bytes, 0, cut);
+      s.bytes(bytes, cut, bytes.length);
+      s.end();
+      expect(got).toEqual(whole);
+    }
+    const got: string[] = [];
+    const s = new BinaryRows((r) => void got.push(read(r)));
+    for (let p = 0; p < bytes.length; p++) s.bytes(bytes, p, p + 1);
+    s.end();
+    expect(got).toEqual(whole);
+  });
+
+  it('refuses a stream cut short, one without its signature, and bytes after the end marker, saying which', () => {
+    const bytes = stream(3);
+    const short = new BinaryRows(() => undefined);
+    short.bytes(bytes, 0, bytes.length - 4);
+    expect(() => short.end()).toThrow('COPY binary data ended inside a row');
+    const unmarked = new BinaryRows(() => undefined);
+    unmarked.bytes(bytes, 0, bytes.length - 2);
+    expect(() => unmarked.end()).toThrow('COPY binary data ended without its end marker');
+    const forged = Buffer.from(bytes);
+    forged[0] = 0x51;
+    expect(() => new BinaryRows(() => undefined).bytes(forged, 0, forged.length)).toThrow('does not start with its signature');
+    const more = Buffer.concat([bytes, Buffer.from([0, 1])]);
+    expect(() => new BinaryRows(() => undefined).bytes(more, 0, more.length)).toThrow('goes on after its end marker');
+  });
 });

@@ -28,8 +28,28 @@ import type pg from 'pg';
  */
 export function copyScan(client: pg.PoolClient, query: string, onRow: (row: CopyFields) => void): Promise<number> {
   return new Promise<number>((resolve, reject) => {
-    client.query(new CopyOutScan(`COPY (${query}) TO STDOUT`, onRow, resolve, reject));
+    client.query(new CopyOutScan(`COPY (${query}) TO STDOUT`, new TextRows(onRow), resolve, reject));
   });
+}
+
+/**
+ * The same in COPY's binary format, for rows that are mostly raw bytes:
+ * a bytea comes as its bytes, not as hex digits the server writes and this
+ * process decodes (the packed history). The callback reads each field with
+ * the method for its column's type (BinaryFields).
+ */
+export function copyScanBinary(client: pg.PoolClient, query: string, onRow: (row: BinaryFields) => void): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    client.query(new CopyOutScan(`COPY (${query}) TO STDOUT (FORMAT binary)`, new BinaryRows(onRow), resolve, reject));
+  });
+}
+
+/** Turns the bytes of the CopyData messages, in order, into rows. */
+interface RowSink {
+  /** The payload of one CopyData message, buf[from, end); returns the rows it completed. */
+  bytes(buf: Buffer, from: number, end: number): number;
+  /** The COPY has ended; returns the rows still held back. */
+  end(): number;
 }
 
 interface PgConnection {
@@ -43,12 +63,9 @@ const LINE_END = Buffer.from('\n');
 
 /** What pg's client asks of a submittable query during a COPY … TO STDOUT. */
 class CopyOutScan implements pg.Submittable {
-  private readonly fields = new CopyFields();
   private rows = 0;
   /** A message cut by the end of a network chunk. */
   private pending: Buffer | null = null;
-  /** The start of a row whose message did not end it (never seen from PostgreSQL, handled all the same). */
-  private carry: Buffer | null = null;
   private failure: Error | null = null;
   private settled = false;
   private stream: NodeJS.EventEmitter | null = null;
@@ -56,7 +73,7 @@ class CopyOutScan implements pg.Submittable {
 
   constructor(
     private readonly text: string,
-    private readonly onRow: (row: CopyFields) => void,
+    private readonly sink: RowSink,
     private readonly resolve: (rows: number) => void,
     private readonly reject: (err: Error) => void,
   ) {}
@@ -109,22 +126,10 @@ class CopyOutScan implements pg.Submittable {
     if (rest.length > 0) pg(rest);
   }
 
-  /** Rows in buf[from, end): whole lines, a line cut at the end kept for the next message. */
   private rowBytes(source: Buffer, from: number, end: number): void {
     if (this.failure !== null || end <= from) return;
     try {
-      let buf = source;
-      let start = from;
-      let stop = end;
-      if (this.carry !== null) {
-        buf = Buffer.concat([this.carry, source.subarray(from, end)]);
-        this.carry = null;
-        start = 0;
-        stop = buf.length;
-      }
-      const last = buf[stop - 1] === NL ? stop : buf.lastIndexOf(NL, stop - 1) + 1;
-      if (last > start) this.rows += this.fields.scan(buf, last, this.onRow, start);
-      if (last < stop) this.carry = Buffer.from(buf.subarray(Math.max(last, start), stop));
+      this.rows += this.sink.bytes(source, from, end);
     } catch (err) {
       this.failure = err instanceof Error ? err : new Error(String(err));
     }
@@ -136,8 +141,12 @@ class CopyOutScan implements pg.Submittable {
   }
 
   handleCommandComplete(): void {
-    // COPY ends every row with a newline; a tail without one is still a row.
-    if (this.carry !== null) this.rowBytes(LINE_END, 0, 1);
+    if (this.failure !== null) return;
+    try {
+      this.rows += this.sink.end();
+    } catch (err) {
+      this.failure = err instanceof Error ? err : new Error(String(err));
+    }
   }
 
   /** A server error, or the connection lost: settles at once (pg keeps the client's own state). */
@@ -173,6 +182,170 @@ class CopyOutScan implements pg.Submittable {
     this.settled = true;
     if (this.failure !== null) this.reject(this.failure);
     else this.resolve(this.rows);
+  }
+}
+
+/** COPY text: whole lines, a line cut at the end of a message kept for the next. */
+class TextRows implements RowSink {
+  private readonly fields = new CopyFields();
+  /** The start of a row whose message did not end it (never seen from PostgreSQL, handled all the same). */
+  private carry: Buffer | null = null;
+
+  constructor(private readonly onRow: (row: CopyFields) => void) {}
+
+  bytes(source: Buffer, from: number, end: number): number {
+    let buf = source;
+    let start = from;
+    let stop = end;
+    if (this.carry !== null) {
+      buf = Buffer.concat([this.carry, source.subarray(from, end)]);
+      this.carry = null;
+      start = 0;
+      stop = buf.length;
+    }
+    const last = buf[stop - 1] === NL ? stop : buf.lastIndexOf(NL, stop - 1) + 1;
+    const rows = last > start ? this.fields.scan(buf, last, this.onRow, start) : 0;
+    if (last < stop) this.carry = Buffer.from(buf.subarray(Math.max(last, start), stop));
+    return rows;
+  }
+
+  end(): number {
+    // COPY ends every row with a newline; a tail without one is still a row.
+    return this.carry === null ? 0 : this.bytes(LINE_END, 0, 1);
+  }
+}
+
+const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+/** Signature, flags, header-extension length. */
+const HEADER_BYTES = SIGNATURE.length + 8;
+
+/**
+ * COPY binary: the header once, then rows of a 16-bit field count and per
+ * field a 32-bit length (−1: NULL) and its bytes, then a count of −1. A
+ * row cut at the end of a message is kept for the next.
+ */
+export class BinaryRows implements RowSink {
+  private readonly fields = new BinaryFields();
+  private carry: Buffer | null = null;
+  private header = true;
+  private ended = false;
+
+  constructor(private readonly onRow: (row: BinaryFields) => void) {}
+
+  bytes(source: Buffer, from: number, end: number): number {
+    let buf = source;
+    let p = from;
+    let stop = end;
+    if (this.carry !== null) {
+      buf = Buffer.concat([this.carry, source.subarray(from, end)]);
+      this.carry = null;
+      p = 0;
+      stop = buf.length;
+    }
+    let rows = 0;
+    if (this.header) {
+      if (stop - p < HEADER_BYTES || stop - p < HEADER_BYTES + buf.readUInt32BE(p + HEADER_BYTES - 4)) {
+        this.carry = Buffer.from(buf.subarray(p, stop));
+        return 0;
+      }
+      if (!buf.subarray(p, p + SIGNATURE.length).equals(SIGNATURE)) throw new Error('COPY binary data does not start with its signature');
+      p += HEADER_BYTES + buf.readUInt32BE(p + HEADER_BYTES - 4);
+      this.header = false;
+    }
+    while (p + 2 <= stop) {
+      if (this.ended) throw new Error('COPY binary data goes on after its end marker');
+      const count = buf.readInt16BE(p);
+      if (count === -1) {
+        this.ended = true;
+        p += 2;
+        continue;
+      }
+      // The row's end, if the message holds all of it.
+      let q = p + 2;
+      for (let k = 0; k < count && q <= stop; k++) q = q + 4 > stop ? stop + 1 : q + 4 + Math.max(0, buf.readInt32BE(q));
+      if (q > stop) break;
+      this.fields.start(buf, p + 2, q);
+      this.onRow(this.fields);
+      rows++;
+      p = q;
+    }
+    if (p < stop) this.carry = Buffer.from(buf.subarray(p, stop));
+    return rows;
+  }
+
+  end(): number {
+    if (this.carry !== null || this.header) throw new Error('COPY binary data ended inside a row');
+    if (!this.ended) throw new Error('COPY binary data ended without its end marker');
+    return 0;
+  }
+}
+
+/**
+ * A cursor over one COPY binary row: each call reads the next field, in
+ * the binary form of its column's type, and steps past it.
+ */
+export class BinaryFields {
+  private buf: Buffer = Buffer.alloc(0);
+  private pos = 0;
+  private end = 0;
+
+  /** The row's fields are buf[from, end). */
+  start(buf: Buffer, from: number, end: number): void {
+    this.buf = buf;
+    this.pos = from;
+    this.end = end;
+  }
+
+  /** The next field's length (−1: NULL), stepped past. */
+  private field(): number {
+    if (this.pos + 4 > this.end) throw new Error('COPY binary row has fewer fields than read');
+    const n = this.buf.readInt32BE(this.pos);
+    this.pos += 4;
+    return n;
+  }
+
+  /** A smallint, integer or bigint (up to 2^53); `ifNull` for NULL. */
+  int(ifNull = -1): number {
+    const n = this.field();
+    const p = this.pos;
+    this.pos += Math.max(0, n);
+    if (n === -1) return ifNull;
+    if (n === 2) return this.buf.readInt16BE(p);
+    if (n === 4) return this.buf.readInt32BE(p);
+    if (n === 8) return this.buf.readInt32BE(p) * 2 ** 32 + this.buf.readUInt32BE(p + 4);
+    throw new Error(`COPY binary field of ${n} bytes is not an integer`);
+  }
+
+  /** A text, varchar or char field; null for NULL. */
+  text(): string | null {
+    const n = this.field();
+    if (n === -1) return null;
+    const p = this.pos;
+    this.pos += n;
+    return this.buf.toString('utf8', p, p + n);
+  }
+
+  /** An ASCII field (codes); '' for NULL. */
+  ascii(): string {
+    const n = this.field();
+    if (n === -1) return '';
+    const p = this.pos;
+    this.pos += n;
+    return this.buf.toString('latin1', p, p + n);
+  }
+
+  /** A bytea field as a view of the row's bytes (valid only while the row is read); null for NULL. */
+  bytea(): Buffer | null {
+    const n = this.field();
+    if (n === -1) return null;
+    const p = this.pos;
+    this.pos += n;
+    return this.buf.subarray(p, p + n);
+  }
+
+  /** Steps past the next n fields unread. */
+  skip(n = 1): void {
+    for (let k = 0; k < n; k++) this.pos += Math.max(0, this.field());
   }
 }
 

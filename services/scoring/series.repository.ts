@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { BinaryCopyRows } from '../db/copy.binary.js';
-import { copyScan, type CopyFields } from '../db/copy.read.js';
+import { copyScan, copyScanBinary, type CopyFields } from '../db/copy.read.js';
 import { inTransaction, type Database } from '../db/database.js';
 import { dayNumber } from './rules/period.math.js';
 import { addMonths, monthRange } from './period.js';
@@ -267,7 +267,8 @@ async function readPack(client: pg.PoolClient, b: BatchBuilder, q: ShardQuery, p
   const where = `period = ${lit(client, `${addMonths(q.period, -1)}-01`)}::date AND bucket BETWEEN ${Number(q.bucketFrom) | 0} AND ${Number(q.bucketTo) | 0}`;
   const count = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM series_pack WHERE ${where}`);
   b.reserve(Math.ceil((count.rows[0]?.n ?? 0) * 1.02));
-  await copyScan(
+  // Binary: the packed value comes as its bytes, not as hex digits to decode.
+  await copyScanBinary(
     client,
     `SELECT bucket, uscc, name, city_code, region_code, industry_code, named_month, series FROM series_pack WHERE ${where}`,
     (r) => {
