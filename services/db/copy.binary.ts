@@ -12,7 +12,8 @@
  * the COPY's column list, with the method for its column's type.
  */
 
-const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+/** What every COPY binary stream starts with (copy.read.ts checks it on the way in). */
+export const COPY_BINARY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 const CHUNK_BYTES = 1 << 20;
 /** Days from 1970-01-01 to PostgreSQL's epoch, 2000-01-01. */
 const PG_EPOCH_DAYS = 10_957;
@@ -148,9 +149,9 @@ export class BinaryCopyRows {
   }
 
   private header(): void {
-    this.room(SIGNATURE.length + 8);
-    SIGNATURE.copy(this.buf, this.len);
-    this.len += SIGNATURE.length;
+    this.room(COPY_BINARY_SIGNATURE.length + 8);
+    COPY_BINARY_SIGNATURE.copy(this.buf, this.len);
+    this.len += COPY_BINARY_SIGNATURE.length;
     this.buf.writeInt32BE(0, this.len); // flags: no OIDs
     this.buf.writeInt32BE(0, this.len + 4); // no header extension
     this.len += 8;

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { COPY_BINARY_SIGNATURE } from './copy.binary.js';
 
 /**
  * Streams a query's rows through COPY … TO STDOUT (text format), the
@@ -215,9 +216,8 @@ class TextRows implements RowSink {
   }
 }
 
-const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 /** Signature, flags, header-extension length. */
-const HEADER_BYTES = SIGNATURE.length + 8;
+const HEADER_BYTES = COPY_BINARY_SIGNATURE.length + 8;
 
 /**
  * COPY binary: the header once, then rows of a 16-bit field count and per
@@ -248,7 +248,7 @@ export class BinaryRows implements RowSink {
         this.carry = Buffer.from(buf.subarray(p, stop));
         return 0;
       }
-      if (!buf.subarray(p, p + SIGNATURE.length).equals(SIGNATURE)) throw new Error('COPY binary data does not start with its signature');
+      if (!buf.subarray(p, p + COPY_BINARY_SIGNATURE.length).equals(COPY_BINARY_SIGNATURE)) throw new Error('COPY binary data does not start with its signature');
       p += HEADER_BYTES + buf.readUInt32BE(p + HEADER_BYTES - 4);
       this.header = false;
     }
