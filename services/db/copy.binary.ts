@@ -90,11 +90,7 @@ export class BinaryCopyRows {
       this.buf.writeInt32BE(1, this.len + 4); // lower bound
       this.len += 8;
     }
-    for (const v of values) {
-      const n = this.buf.write(v, this.len + 4, 'utf8');
-      this.buf.writeInt32BE(n, this.len);
-      this.len += 4 + n;
-    }
+    for (const v of values) this.text(v); // finds its room already there: the field stays in one buffer
     this.buf.writeInt32BE(this.len - at - 4, at);
   }
 

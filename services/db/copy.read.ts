@@ -470,34 +470,6 @@ export class CopyFields {
     return true;
   }
 
-  private scratch = Buffer.alloc(1024);
-
-  /**
-   * A bytea field (COPY's text form of PostgreSQL's hex output, "\\x…")
-   * decoded into a buffer this cursor reuses: valid until the next call;
-   * null for NULL.
-   */
-  bytea(): Buffer | null {
-    const b = this.buf;
-    const from = this.pos;
-    const end = this.fieldEnd(from);
-    this.pos = end + 1;
-    if (b[from] === BACKSLASH && b[from + 1] === 78 && end === from + 2) return null;
-    if (b[from] !== BACKSLASH || b[from + 1] !== BACKSLASH || b[from + 2] !== 120 || (end - from - 3) % 2 !== 0) {
-      throw new Error('COPY field is not bytea in hex output (bytea_output must be hex)');
-    }
-    const n = (end - from - 3) >> 1;
-    if (this.scratch.length < n) this.scratch = Buffer.alloc(Math.max(n, this.scratch.length * 2));
-    const out = this.scratch;
-    for (let p = from + 3, k = 0; k < n; k++, p += 2) {
-      const hi = HEX[b[p] as number] as number;
-      const lo = HEX[b[p + 1] as number] as number;
-      if ((hi | lo) > 15) throw new Error('COPY bytea field holds a character that is not hex');
-      out[k] = (hi << 4) | lo;
-    }
-    return out.subarray(0, n);
-  }
-
   /** A date field 'YYYY-MM-DD' as a month number (year × 12 + month − 1); NaN for NULL. */
   month(): number {
     const b = this.buf;
@@ -513,14 +485,6 @@ export class CopyFields {
     const tab = this.buf.indexOf(TAB, from);
     return tab === -1 || tab > this.lineEnd ? this.lineEnd : tab;
   }
-}
-
-/** Hex digit values by character code; 255 for anything else. */
-const HEX = new Uint8Array(256).fill(255);
-for (let d = 0; d < 10; d++) HEX[ZERO + d] = d;
-for (let d = 0; d < 6; d++) {
-  HEX[97 + d] = 10 + d;
-  HEX[65 + d] = 10 + d;
 }
 
 const ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
