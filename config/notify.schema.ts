@@ -76,7 +76,7 @@ export const alertsSchema = z
     resolveAfterQuietMonths: positiveInt.max(24).default(3),
     /** A model-only alert opens when the model flagged it on this many … */
     modelConfirmations: positiveInt.max(8).default(2),
-    /** … of the last this many runs. */
+    /** … of the last this many calendar months (a month scored again counts once). */
     modelConfirmWindow: positiveInt.max(8).default(3),
     /** Unacknowledged Ⅰ/Ⅱ alerts are re-sent after this many hours. */
     reminderHours: positiveInt.max(24 * 30).default(24),

@@ -223,9 +223,10 @@ describe('reminders, escalation and confirmation across runs', () => {
     await processRun(deps(), await seedRun(database, '2026-10', [{ serial: 1, level: 2 }]), { now: t0 });
     const kinds = async (run: number) => (await notifications()).filter((n) => n.run_id === run).map((n) => `${n.kind} ${n.recipient}`).sort();
 
+    // The same month again the same day (t0 is 10:00 in Sichuan): nothing due, nothing new, not even the summary.
     const night2 = await seedRun(database, '2026-10', [{ serial: 1, level: 2 }]);
     await processRun(deps(), night2, { now: hours(12) });
-    expect(await kinds(night2)).toEqual([`summary ${PROVINCE}`]);
+    expect(await kinds(night2)).toEqual([]);
 
     const night3 = await seedRun(database, '2026-10', [{ serial: 1, level: 2 }]);
     await processRun(deps(), night3, { now: hours(25) });
@@ -236,8 +237,8 @@ describe('reminders, escalation and confirmation across runs', () => {
     expect(await kinds(night4)).toEqual([`escalation ${PROVINCE}`, `reminder ${DIGEST_READER}`, `reminder ${dept('510100')}`, `summary ${PROVINCE}`].sort());
     const night5 = await seedRun(database, '2026-10', [{ serial: 1, level: 2 }]);
     await processRun(deps(), night5, { now: hours(80) });
-    // Escalated once only; no reminder within the day.
-    expect(await kinds(night5)).toEqual([`summary ${PROVINCE}`]);
+    // Escalated once only; no reminder within the day; the day's summary went with night 4.
+    expect(await kinds(night5)).toEqual([]);
 
     // Acknowledged: no more reminders.
     const [a] = await new AlertRepository(database).list({ status: 'open' });
@@ -249,13 +250,16 @@ describe('reminders, escalation and confirmation across runs', () => {
     expect(history).toEqual(['raised', 'reminded', 'reminded', 'escalated_to_province', 'acknowledged']);
   });
 
-  it('a model-only Ⅱ alert is sent only once a second run confirms it', async () => {
+  it('a model-only Ⅱ alert is sent only once a second month confirms it, not a second run of the same month', async () => {
     const modelOnly = { serial: 1, level: 2 as const, ruleLevel: null, kinds: [], rules: [], probability: 0.86 };
     const r1 = await processRun(deps(), await seedRun(database, '2026-10', [modelOnly]));
     expect(r1).toMatchObject({ opened: 0, pending: 1 });
     expect((await notifications()).filter((n) => n.kind === 'immediate')).toEqual([]);
     const r2 = await processRun(deps(), await seedRun(database, '2026-10', [modelOnly]));
-    expect(r2).toMatchObject({ opened: 1, pending: 0 });
+    expect(r2).toMatchObject({ opened: 0, pending: 1 });
+    expect((await notifications()).filter((n) => n.kind === 'immediate')).toEqual([]);
+    const r3 = await processRun(deps(), await seedRun(database, '2026-11', [modelOnly]));
+    expect(r3).toMatchObject({ opened: 1, pending: 0 });
     expect((await notifications()).filter((n) => n.kind === 'immediate').map((n) => n.recipient).sort()).toEqual([PROVINCE, dept('510100')].sort());
   });
 

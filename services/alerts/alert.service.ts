@@ -15,6 +15,16 @@ import { routeRun, type OutboxEntry } from './routing.js';
  * alerts move and their e-mails are queued, or neither happens. Processing
  * the same run twice is a no-op (alert_run), so a retried job or a rerun
  * command cannot notify twice.
+ *
+ * Another run of a month already processed (the nightly job scores the same
+ * month every night, `ews nightly --period` reruns it, a catch-up rescores
+ * some cities) goes through the lifecycle like any run, which counts months
+ * (see lifecycle.ts): the same results change no alert row, write no
+ * history and cause no e-mail. Reminders and escalations to the province
+ * are due by the clock and go whenever they are due; the province summary
+ * (and a digest that carries nothing but the missing-feeds note) goes once
+ * a day per month scored. A run of a month older than one already processed
+ * is recorded and raises nothing: alerts follow the latest month.
  */
 
 export interface AlertDeps {
@@ -22,6 +32,8 @@ export interface AlertDeps {
   alerts: AlertsConfig;
   notify: NotifyConfig;
   log: Logger;
+  /** The time zone whose calendar day keys the once-a-day e-mails (the province summary); default Asia/Shanghai. */
+  timeZone?: string;
 }
 
 export interface ProcessResult {
@@ -82,16 +94,16 @@ export async function processRun(deps: AlertDeps, runId: number, options: { now?
       deps.log.info({ runId, period, latest: newer.period.slice(0, 7) }, 'alerts skipped for an older month');
       return summary;
     }
-    return processInTransaction(trx, deps, runId, period, now, raisedAt);
+    return processInTransaction(trx, deps, runId, period, now, raisedAt, calendarDay(now, deps.timeZone ?? 'Asia/Shanghai'));
   });
   deps.log.info({ ...result, notifications: result.notifications.length }, 'alerts processed');
   return result;
 }
 
-async function processInTransaction(trx: Transaction<Tables>, deps: AlertDeps, runId: number, period: string, now: Date, raisedAt: Date): Promise<ProcessResult> {
-  const day = `${period}-01`;
-  const signals = await readSignals(trx, day);
-  const cityRows = await trx.selectFrom('city_risk').selectAll().where('period', '=', day).where('industry_section', '=', '*').execute();
+async function processInTransaction(trx: Transaction<Tables>, deps: AlertDeps, runId: number, period: string, now: Date, raisedAt: Date, day: string): Promise<ProcessResult> {
+  const first = `${period}-01`;
+  const signals = await readSignals(trx, first);
+  const cityRows = await trx.selectFrom('city_risk').selectAll().where('period', '=', first).where('industry_section', '=', '*').execute();
   for (const c of cityRows) {
     if (c.level === null || c.data_missing) continue;
     const evidence: CityEvidence = {
@@ -131,13 +143,15 @@ async function processInTransaction(trx: Transaction<Tables>, deps: AlertDeps, r
       rows.set(key, { alertId: null, subjectType: s.subjectType, subject: s.subject, kind: s.kind, cityCode: s.cityCode, name: s.name, state: step.next, evidence: s.evidence, step, touched: true, extraEvents: [] });
     } else {
       const step = withSignal(row.state, s, period, now, cfg);
-      Object.assign(row, { state: step.next, step, evidence: s.evidence, name: s.name, cityCode: s.cityCode, touched: true });
+      // An ignored signal (an older month, or the month a resolved alert was resolved in) leaves even the evidence as it was.
+      if (step.ignored) Object.assign(row, { step });
+      else Object.assign(row, { state: step.next, step, evidence: s.evidence, name: s.name, cityCode: s.cityCode, touched: true });
     }
   }
   for (const [key, row] of rows) {
     if (seen.has(key) || row.state.status === 'resolved') continue;
     const step = withoutSignal(row.state, period, now, cfg);
-    Object.assign(row, { state: step.next, step, touched: true });
+    Object.assign(row, { state: step.next, step, touched: step.next !== row.state });
   }
 
   // New alerts get their ids first: e-mails and history point at them.
@@ -156,7 +170,12 @@ async function processInTransaction(trx: Transaction<Tables>, deps: AlertDeps, r
   // What officials are told: this run's changes, and what officials resolved since the last run (reported in the digest).
   const all = [...rows.values()];
   const changed = all.filter((r) => r.step?.change != null && r.state.status !== 'pending');
-  const lastRun = await trx.selectFrom('alert_run').select(sql<Date | null>`max(processed_at)`.as('at')).executeTakeFirst();
+  // (A run skipped as older than the latest month told nobody anything: it does not count.)
+  const lastRun = await trx
+    .selectFrom('alert_run')
+    .select(sql<Date | null>`max(processed_at)`.as('at'))
+    .where(sql<boolean>`summary->>'skipped' IS NULL`)
+    .executeTakeFirst();
   if (lastRun?.at) {
     const byOfficials = await trx
       .selectFrom('alert')
@@ -166,7 +185,9 @@ async function processInTransaction(trx: Transaction<Tables>, deps: AlertDeps, r
       .where('resolved_at', '>', lastRun.at)
       .execute();
     for (const a of byOfficials) {
-      if (rows.has(keyOf(a.subject_type, a.subject, a.kind))) continue;
+      // Unless this run reopened it (that e-mail says so), tell the resolution.
+      const row = rows.get(keyOf(a.subject_type, a.subject, a.kind));
+      if (row && row.step?.ignored !== true) continue;
       const state = toState(a);
       changed.push({
         alertId: a.alert_id, subjectType: a.subject_type, subject: a.subject, kind: a.kind, cityCode: a.city_code, name: a.name, state, evidence: a.evidence,
@@ -198,6 +219,7 @@ async function processInTransaction(trx: Transaction<Tables>, deps: AlertDeps, r
     {
       runId,
       period,
+      day,
       employers: employerChanges.map((r) => view(r, r.step?.change as AlertChange)),
       employerCities: employerChanges.map((r) => r.cityCode),
       cities: cityChanges.map((r) => cityView(r)),
@@ -231,7 +253,7 @@ async function processInTransaction(trx: Transaction<Tables>, deps: AlertDeps, r
   }
 
   await writeAlerts(trx, all.filter((r) => r.touched), runId);
-  await writeEvents(trx, all, runId, day, now);
+  await writeEvents(trx, all, runId, first, now);
   const ids = await writeOutbox(trx, entries, runId, raisedAt);
 
   const count = (pred: (r: Row) => boolean): number => all.filter(pred).length;
@@ -247,8 +269,15 @@ async function processInTransaction(trx: Transaction<Tables>, deps: AlertDeps, r
     pending: count((r) => r.state.status === 'pending'),
     notifications: ids,
   };
-  await trx.insertInto('alert_run').values({ run_id: runId, period: day, summary: JSON.stringify({ ...summary, notifications: ids.length }) }).execute();
+  await trx.insertInto('alert_run').values({ run_id: runId, period: first, summary: JSON.stringify({ ...summary, notifications: ids.length }) }).execute();
   return summary;
+}
+
+/** The calendar date ('YYYY-MM-DD') of an instant in a time zone. */
+export function calendarDay(at: Date, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(at);
+  const get = (t: string): string => parts.find((p) => p.type === t)?.value ?? '';
+  return `${get('year')}-${get('month')}-${get('day')}`;
 }
 
 /** An alert row as PostgreSQL returns it. */
@@ -304,6 +333,7 @@ function dbFields(r: Row): Record<string, unknown> {
   };
 }
 
+/** Writes the rows whose fields differ from the stored ones: an alert the run left as it was keeps its last_run_id and updated_at. */
 async function writeAlerts(trx: Transaction<Tables>, rows: Row[], runId: number): Promise<void> {
   if (rows.length === 0) return;
   await sql`
@@ -317,7 +347,14 @@ async function writeAlerts(trx: Transaction<Tables>, rows: Row[], runId: number)
                 first_period date, last_period date, opened_at timestamptz, acknowledged_at timestamptz, acknowledged_by text, resolved_at timestamptz,
                 resolved_by text, disposition text, comment text, reopen_count integer, first_notified_at timestamptz, last_reminded_at timestamptz,
                 escalated_at timestamptz, evidence jsonb)
-     WHERE a.alert_id = v.alert_id`.execute(trx);
+     WHERE a.alert_id = v.alert_id
+       AND (a.city_code::text, a.name, a.status, a.level, a.peak_level, a.model_only, a.recent_signals, a.first_period, a.last_period, a.opened_at,
+            a.acknowledged_at, a.acknowledged_by, a.resolved_at, a.resolved_by, a.disposition, a.comment, a.reopen_count, a.first_notified_at,
+            a.last_reminded_at, a.escalated_at, a.evidence)
+           IS DISTINCT FROM
+           (v.city_code, v.name, v.status, v.level, v.peak_level, v.model_only, v.recent_signals, v.first_period, v.last_period, v.opened_at,
+            v.acknowledged_at, v.acknowledged_by, v.resolved_at, v.resolved_by, v.disposition, v.comment, v.reopen_count, v.first_notified_at,
+            v.last_reminded_at, v.escalated_at, v.evidence)`.execute(trx);
 }
 
 async function writeEvents(trx: Transaction<Tables>, rows: Row[], runId: number, day: string, now: Date): Promise<void> {
@@ -332,7 +369,7 @@ async function writeEvents(trx: Transaction<Tables>, rows: Row[], runId: number,
       from_level: e.fromLevel,
       to_level: e.toLevel,
       actor: 'system',
-      disposition: e.action === 'resolved' ? r.state.disposition : null,
+      disposition: e.action === 'resolved' ? (e.disposition ?? r.state.disposition) : null,
       evidence: e.action === 'reminded' || e.action === 'escalated_to_province' || e.action === 'lapsed' ? null : r.evidence,
       at: now.toISOString(),
     })),

@@ -15,12 +15,20 @@ import type { CityAlertView, CitySummaryRow, EmployerAlertView, NotificationKind
  *   data cross-checks, missing feeds), and Ⅰ/Ⅱ for digest-mode recipients;
  * - reminder: Ⅰ/Ⅱ still unacknowledged after the reminder interval;
  * - escalation: Ⅰ/Ⅱ unacknowledged past the configured days, to the province;
- * - summary: the province office's view of all 21 cities, every run.
+ * - summary: the province office's view of all 21 cities, once a day per
+ *   month scored (the first run of the day for that month).
+ *
+ * E-mails about this run's changes are keyed by the run (a retried run
+ * cannot queue them twice); the summary, and a digest that carries nothing
+ * but the missing-feeds note, are keyed by the month and the day instead, so
+ * scoring a month again the same day queues neither a second time.
  */
 
 export interface RunNews {
   runId: number;
   period: string;
+  /** The calendar day of the run ('YYYY-MM-DD'): the once-a-day e-mails are keyed by it. */
+  day: string;
   /** Alerts that changed in a way officials are told about. */
   employers: EmployerAlertView[];
   cities: CityAlertView[];
@@ -59,7 +67,8 @@ export function routeRun(news: RunNews, cfg: NotifyConfig): OutboxEntry[] {
   news.cities.forEach((c, i) => (slot(news.cityCodes[i] as string).city = c));
 
   const add = (kind: NotificationKind, cityCode: string | null, who: Recipient, employers: EmployerAlertView[], city: CityAlertView | null, extra: Partial<NotificationPayload> = {}): void => {
-    const key = `${kind}:${news.runId}:${cityCode ?? 'province'}:${who.email.toLowerCase()}`;
+    const daily = kind === 'summary' || (kind === 'digest' && employers.length === 0 && city === null);
+    const key = `${kind}:${daily ? `${news.period}:${news.day}` : news.runId}:${cityCode ?? 'province'}:${who.email.toLowerCase()}`;
     const payload: NotificationPayload = {
       kind,
       period: news.period,
