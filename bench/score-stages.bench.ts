@@ -18,6 +18,7 @@ import { openDatabase, withDatabaseName } from '../services/db/database.js';
 import { buildFeatures } from '../services/scoring/features.js';
 import { addMonths } from '../services/scoring/period.js';
 import { HISTORY_MONTHS, judgeEmployer, shards } from '../services/scoring/score.service.js';
+import { withPeers } from '../services/scoring/rules/index.js';
 import type { SeriesBatch } from '../services/scoring/series.js';
 import { SeriesRepository } from '../services/scoring/series.repository.js';
 import { wholeNumber } from './args.js';
@@ -69,13 +70,18 @@ async function main(): Promise<void> {
         for (const b of batches) sink += buildFeatures(b, rowsOf(b))[0] ?? 0;
         features = Math.min(features, (performance.now() - t0) / 1000);
         t0 = performance.now();
-        for (const b of batches) for (let i = 0; i < b.size; i++) sink += judgeEmployer(b, i, ctx, thresholds, null).jobsAtStake;
+        // As scoreShard runs them: the peers' dispersion of the shard first, then every employer.
+        for (const b of batches) {
+          const shardCtx = withPeers(ctx, b, thresholds);
+          for (let i = 0; i < b.size; i++) sink += judgeEmployer(b, i, shardCtx, thresholds, null).jobsAtStake;
+        }
         rules = Math.min(rules, (performance.now() - t0) / 1000);
       }
 
       const hash = createHash('sha256');
       for (const b of batches) {
-        for (let i = 0; i < b.size; i++) hash.update(JSON.stringify(judgeEmployer(b, i, ctx, thresholds, null)));
+        const shardCtx = withPeers(ctx, b, thresholds);
+        for (let i = 0; i < b.size; i++) hash.update(JSON.stringify(judgeEmployer(b, i, shardCtx, thresholds, null)));
         hash.update(new Uint8Array(buildFeatures(b, rowsOf(b)).buffer));
       }
       const digest = hash.digest('hex').slice(0, 16);

@@ -15,7 +15,6 @@
  * minutes; it is not timed.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { loadConfig } from '../config/config.load.js';
@@ -24,7 +23,8 @@ import { wholeNumber } from './args.js';
 import { ensureHistory, LAST_PERIOD } from './history.js';
 import { initTf } from '../models/backend.js';
 import { loadArtifact } from '../models/artifact.js';
-import { startInferencePool } from '../models/inference.pool.js';
+import { poolScorer, startInferencePool } from '../models/inference.pool.js';
+import { resolveModelArtifact } from '../models/registry.js';
 import { openDatabase } from '../services/db/database.js';
 import { migrate } from '../services/db/migrate.js';
 import { createLogger } from '../services/log.js';
@@ -65,9 +65,11 @@ async function main(): Promise<void> {
     const database = openDatabase(benchUrl, 4);
     stopPool.push(() => database.close());
     await migrate(database.pool); // a kept database may predate the latest migrations
-    const pool = await startInferencePool(resolve(config.scoring.modelDir), FEATURE_SPEC, { threads: config.scoring.modelThreads });
+    // The artifact scoring would load: MODEL_DIR, else the registry's current version, else the shipped model.
+    const modelDir = resolveModelArtifact({ configuredDir: config.scoring.modelDir, dataDir: config.dataDir, expected: FEATURE_SPEC }).dir;
+    const pool = await startInferencePool(modelDir, FEATURE_SPEC, { threads: config.scoring.modelThreads });
     stopPool.push(() => pool.close());
-    const model = { version: pool.version, predict: (x: Float32Array, n: number) => pool.predict(x, n, { handOver: true }) };
+    const model = poolScorer(pool);
     const threads = config.scoring.threads > 0 ? await startShardThreads({ databaseUrl: benchUrl, thresholds: config.scoring.thresholds, threads: config.scoring.threads, model }) : null;
     if (threads) stopPool.push(() => threads.close());
     const deps = (clock: StageClock) => ({
@@ -119,7 +121,7 @@ async function main(): Promise<void> {
     stopPool.pop();
 
     // The limit: bare model.predict on ready tensors, in this process (one wasm thread).
-    const predictOnly = await barePredict(resolve(config.scoring.modelDir));
+    const predictOnly = await barePredict(modelDir);
 
     const n = result.employers;
     const perS = (s: number): number => (s > 0 ? Math.round(n / s) : 0);

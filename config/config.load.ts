@@ -49,6 +49,10 @@ export const ENV_OPTIONS: readonly EnvOption[] = [
   { env: 'NIGHTLY_CRON', path: ['nightly', 'cron'], kind: 'string' },
   { env: 'NIGHTLY_TZ', path: ['nightly', 'timezone'], kind: 'string' },
   { env: 'POLL_CRON', path: ['nightly', 'pollCron'], kind: 'string' },
+  { env: 'TRAIN_CRON', path: ['training', 'cron'], kind: 'string' },
+  { env: 'TRAIN_EPOCHS', path: ['training', 'epochs'], kind: 'int' },
+  { env: 'TRAIN_KIND', path: ['training', 'kind'], kind: 'string' },
+  { env: 'TRAIN_HOLDOUT_MONTHS', path: ['training', 'holdoutMonths'], kind: 'int' },
   { env: 'SHUTDOWN_GRACE_MS', path: ['shutdownGraceMs'], kind: 'int' },
 ];
 

@@ -3,6 +3,7 @@ import { cityRiskSchema } from './city-risk.schema.js';
 import { alertsSchema, notifySchema } from './notify.schema.js';
 import { apiSchema, nightlySchema } from './ops.schema.js';
 import { thresholdsSchema } from './thresholds.schema.js';
+import { trainingSchema } from './training.schema.js';
 
 /**
  * The one configuration schema. Every option has a default that works on a
@@ -71,8 +72,12 @@ export const configSchema = z
       .default({ sources: [], httpTimeoutMs: 30_000, httpRetries: 4, retryBaseMs: 1_000, ingestAttempts: 5 }),
     scoring: z
       .object({
-        /** The model artifact nightly scoring loads; a refused one means rules only. */
-        modelDir: z.string().min(1).default('models/default'),
+        /**
+         * The model artifact scoring loads; a refused one means rules only. Unset:
+         * the model registry's current version (dataDir/models), else the shipped
+         * models/default (models/registry.ts resolveModelArtifact).
+         */
+        modelDir: z.string().min(1).optional(),
         modelThreads: positiveInt.max(16).default(2),
         /** Worker threads that score shards (read, features, rules, write); 0: on the calling thread. */
         threads: nonNegativeInt.max(16).default(2),
@@ -87,6 +92,7 @@ export const configSchema = z
     notify: notifySchema.prefault({}),
     api: apiSchema,
     nightly: nightlySchema,
+    training: trainingSchema,
     /** On SIGTERM/SIGINT: how long running jobs get to finish before they are handed back. */
     shutdownGraceMs: positiveInt.max(600_000).default(30_000),
   })

@@ -8,7 +8,7 @@ import { z } from 'zod';
 const positiveInt = z.number().int().positive();
 
 /** Cron as BullMQ's scheduler reads it: five fields (minute hour day month weekday), or six with seconds first. */
-const CRON = /^(\S+\s+){4,5}\S+$/;
+export const CRON = /^(\S+\s+){4,5}\S+$/;
 
 const stageSchema = (concurrency: number, attempts: number, backoffMs: number) =>
   z

@@ -67,6 +67,15 @@ const baselineSchema = z
      * precision from 0.52 to 0.88 and cost 0.03 of recall.
      */
     noiseSigmas: z.number().min(0).max(10).default(4.5),
+    /**
+     * The band is the quasi-Poisson tail under the employer's own dispersion φ (variance / mean of its ordinary monthly
+     * separations; rules/dispersion.ts): real payroll churn is over-dispersed (leavers come in lumps), so a Poisson tail
+     * flags ordinary months of large employers. φ is shrunk towards that of the employer's industry section × size band
+     * peers with this many months of weight, so a short history leans on its peers (ours).
+     */
+    dispersionPriorMonths: z.number().min(0).max(60).default(6),
+    /** Ceiling on φ, so one wild history cannot blind the rule (ours; φ = 10 already doubles a 100-person firm's band). */
+    maxDispersion: z.number().min(1).max(100).default(10),
     springFestival: z
       .object({
         /** Calendar months of the Spring Festival migration (DOMAIN.md: January–March departures and returns). The festival moves between late January and mid-February, so these months share one budget per season, learned from earlier seasons, and are left out of the level. */
@@ -90,6 +99,7 @@ interface LevelDefaults {
   readonly minJobs: number;
   readonly layoffJobs: number | null;
   readonly ruleJobs?: number;
+  readonly minExpectedJobs: number;
 }
 
 /** One level's triggers; each level has its own defaults, so overriding one field keeps the others. */
@@ -101,6 +111,8 @@ function levelSchema(d: LevelDefaults) {
       /** Model path: probability ≥ this and jobs at stake ≥ `minJobs`; null = the model alone never reaches this level. */
       probability: probability().nullable().default(d.probability),
       minJobs: int(0).default(d.minJobs),
+      /** Model path, too: expected job losses (probability × jobs at stake) ≥ this, so a likely layoff of a handful of people does not outrank an uncertain one of hundreds. */
+      minExpectedJobs: z.number().min(0).default(d.minExpectedJobs),
       /** Size path: any layoff hit with jobs at stake ≥ this; null = off. */
       layoffJobs: int(0).nullable().default(d.layoffJobs),
       /** The listed rules set this level only with at least this many jobs at stake (a 10-person firm's unreported layoff is Ⅲ, not Ⅱ). */
@@ -249,17 +261,32 @@ export const thresholdsSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * 规模: a layoff or closure whose jobs at stake are below `minJobs` never reaches Ⅲ or above on its own; it is
+     * listed at Ⅳ (watch) and still counts in the city's aggregates. Default 10, ours: 规模裁员 is about scale. The
+     * statutory line is 20 people (劳动合同法第四十一条), with a 10% branch that, applied literally, makes the closure of a
+     * 3-person firm "statutory"; local tiers start at 20 (Art. 41), 200 (山东) and 300/600 (杭州), peers abroad at 30
+     * (Japan) and 50 (US BLS MLS). 10 is half the statutory line and the 10% branch at a 100-person firm: below it a
+     * city office has no 规模 to act on, and on an independently generated province 71% of false Ⅲ+ alerts were
+     * closures of firms with 5 or fewer insured staff. Set 0 to follow the letter of Art. 41 alone.
+     */
+    scale: z
+      .object({
+        minJobs: int(0).default(10),
+      })
+      .strict()
+      .prefault({}),
     /** Four levels in the convention of Chinese emergency warnings (ours; DOMAIN.md "Warning levels"). */
     levels: z
       .object({
         /** Ⅰ 红色 特别严重: 杭州 一级 tiers, or 500+ jobs at stake with a layoff hit (ours); the model alone does not reach Ⅰ. */
-        I: levelSchema({ rules: ['closure600', 'cut300of600'], probability: null, minJobs: 500, layoffJobs: 500 }),
-        /** Ⅱ 橙色 严重: 山东 200, an unreported statutory layoff, or the model at 0.8 with 100+ jobs at stake (ours). */
-        II: levelSchema({ rules: ['concentrated200', 'unreported'], probability: 0.8, minJobs: 100, layoffJobs: null, ruleJobs: 20 }),
-        /** Ⅲ 黄色 较重: the statutory line (劳动合同法第四十一条) or 威海 cumulative 10%, or the model at 0.5 with 20+ jobs (ours). */
-        III: levelSchema({ rules: ['law41', 'cumulative12'], probability: 0.5, minJobs: 20, layoffJobs: null }),
-        /** Ⅳ 蓝色 一般: leading distress signals, or the model at 0.3 (ours). */
-        IV: levelSchema({ rules: ['uiClaimsSurge', 'arrears', 'plannedLayoffs', 'distressSignals'], probability: 0.3, minJobs: 0, layoffJobs: null }),
+        I: levelSchema({ rules: ['closure600', 'cut300of600'], probability: null, minJobs: 500, layoffJobs: 500, minExpectedJobs: 0 }),
+        /** Ⅱ 橙色 严重: 山东 200, an unreported statutory layoff, or the model at 0.8 with 100+ jobs at stake and 80+ expected job losses (ours). */
+        II: levelSchema({ rules: ['concentrated200', 'unreported'], probability: 0.8, minJobs: 100, layoffJobs: null, ruleJobs: 20, minExpectedJobs: 80 }),
+        /** Ⅲ 黄色 较重: the statutory line (劳动合同法第四十一条) or 威海 cumulative 10%, or the model at 0.5 with 20+ jobs at stake and 10+ expected job losses (ours: the 规模 minimum). */
+        III: levelSchema({ rules: ['law41', 'cumulative12'], probability: 0.5, minJobs: 20, layoffJobs: null, minExpectedJobs: 10 }),
+        /** Ⅳ 蓝色 一般: leading distress signals, a layoff below the 规模 minimum, or the model at 0.3 with 2+ expected job losses (ours). */
+        IV: levelSchema({ rules: ['uiClaimsSurge', 'arrears', 'plannedLayoffs', 'distressSignals'], probability: 0.3, minJobs: 0, layoffJobs: null, minExpectedJobs: 2 }),
       })
       .strict()
       .prefault({}),

@@ -31,6 +31,8 @@ export interface ArtifactMetadata {
   backend: string;
   createdAt: string;
   notes?: string;
+  /** Last-month mean and spread of each feature over ordinary employers of the training province (drivers are measured against it). */
+  reference?: { mean: number[]; sd: number[] };
 }
 
 /** A model directory that cannot be used, with what to do about it. */

@@ -39,7 +39,7 @@ const RETRAIN = 'retrain with `npx ews train`';
 export async function saveArtifact(
   dir: string,
   trained: TrainedModel,
-  meta: { featureSpec: FeatureSpec; trainingWindow: { from: string; to: string }; seed: number; notes?: string },
+  meta: { featureSpec: FeatureSpec; trainingWindow: { from: string; to: string }; seed: number; notes?: string; reference?: { readonly mean: readonly number[]; readonly sd: readonly number[] } },
 ): Promise<void> {
   const inputShape = trained.model.inputs[0]?.shape ?? [];
   if (inputShape[1] !== meta.featureSpec.steps || inputShape[2] !== meta.featureSpec.names.length) {
@@ -76,6 +76,7 @@ export async function saveArtifact(
     backend: trained.backend,
     createdAt: new Date().toISOString(),
     ...(meta.notes === undefined ? {} : { notes: meta.notes }),
+    ...(meta.reference === undefined ? {} : { reference: { mean: [...meta.reference.mean], sd: [...meta.reference.sd] } }),
   };
 
   // Written beside the target and renamed into place, so a reader never sees
@@ -240,4 +241,5 @@ const metadataSchema = z.object({
   backend: z.string(),
   createdAt: z.string(),
   notes: z.string().optional(),
+  reference: z.object({ mean: z.array(z.number()), sd: z.array(z.number().positive()) }).optional(),
 });

@@ -130,3 +130,17 @@ export async function startInferencePool(dir: string, expected: FeatureSpec, opt
     },
   };
 }
+
+/**
+ * What scoring asks of a pool (services/scoring ModelScorer): its version,
+ * the feature reference the explanation's drivers are measured against
+ * (stored with the artifact; null for an artifact without one), and
+ * probabilities for windows handed over.
+ */
+export function poolScorer(pool: InferencePool): {
+  version: string;
+  reference: { mean: number[]; sd: number[] } | null;
+  predict: (x: Float32Array, n: number) => Promise<Float32Array>;
+} {
+  return { version: pool.version, reference: pool.metadata.reference ?? null, predict: (x, n) => pool.predict(x, n, { handOver: true }) };
+}

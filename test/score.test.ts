@@ -13,7 +13,7 @@ import { startShardThreads } from '../services/scoring/shard.threads.js';
 import { SeriesRepository } from '../services/scoring/series.repository.js';
 import type { GenerateSummary } from '../services/synth/province.generate.js';
 import { FEATURE_SPEC } from '../services/scoring/features.js';
-import { startInferencePool } from '../models/inference.pool.js';
+import { poolScorer, startInferencePool } from '../models/inference.pool.js';
 import { createTestDatabase } from './harness/db.js';
 import { ingestProvince } from './harness/province.js';
 import { databaseUrl } from './harness/env.js';
@@ -140,7 +140,7 @@ describe('scoring with the model', () => {
   it('uses the shipped model: every employer gets a calibrated probability, and the run names the model', async () => {
     const pool = await startInferencePool(fileURLToPath(new URL('../models/default', import.meta.url)), FEATURE_SPEC, { threads: 1 });
     try {
-      const result = await scorePeriod({ ...deps, model: { version: pool.version, predict: (x, n) => pool.predict(x, n, { handOver: true }) } }, summary.lastPeriod, { shards: 2 });
+      const result = await scorePeriod({ ...deps, model: poolScorer(pool) }, summary.lastPeriod, { shards: 2 });
       const probs = await database.db.selectFrom('employer_risk').select('probability').where('period', '=', `${summary.lastPeriod}-01`).execute();
       expect(probs).toHaveLength(result.employers);
       for (const { probability } of probs) {
@@ -157,7 +157,7 @@ describe('scoring with the model', () => {
 
   it('scores the same in scoring threads as on this thread: every row, level, probability and explanation', async () => {
     const pool = await startInferencePool(fileURLToPath(new URL('../models/default', import.meta.url)), FEATURE_SPEC, { threads: 1 });
-    const model = { version: pool.version, predict: (x: Float32Array, n: number) => pool.predict(x, n, { handOver: true }) };
+    const model = poolScorer(pool);
     const threads = await startShardThreads({ databaseUrl: databaseUrl(database.name), thresholds: config.scoring.thresholds, threads: 2, model });
     const rows = async (runId: number) =>
       (await sql<Record<string, unknown>>`SELECT bucket, uscc, level, rule_level, probability, jobs_at_stake, excess_separations, rules, kinds, explanation::text AS explanation

@@ -80,6 +80,16 @@ export const JOBS = {
     queue: 'notify',
     payload: z.object({}),
   },
+  /** Fired by the monthly schedule (training.cron): adds `train` for the latest month of data, once (id train.<month>). */
+  retrain: {
+    queue: 'train',
+    payload: z.object({ reason: z.enum(['schedule', 'manual']).default('schedule') }),
+  },
+  /** Trains a candidate on the data through `month`, judges it on the held-out months against the current model, registers it, promotes it if better. */
+  train: {
+    queue: 'train',
+    payload: z.object({ month: z.string().regex(/^\d{4}-\d{2}$/), reason: z.enum(['schedule', 'manual']).default('schedule') }),
+  },
 } as const;
 
 export type JobName = keyof typeof JOBS;
@@ -99,6 +109,11 @@ export function notifyJobId(notificationId: number): string {
 
 export function raiseAlertsJobId(runId: number): string {
   return `alerts.${runId}`;
+}
+
+/** One retraining per month of data: a second firing, a restart or a rerun adds nothing. */
+export function trainJobId(month: string): string {
+  return `train.${month}`;
 }
 
 export function jobOptions(attempts: number, backoffMs: number): JobsOptions {

@@ -4,6 +4,7 @@ import type { Config } from '../config/config.schema.js';
 import { BatchRepository } from '../services/feeds/batch.repository.js';
 import { connectDatabase } from '../services/db/connect.js';
 import type { Logger } from '../services/log.js';
+import { resolveModelArtifact, type ModelChoice } from '../models/registry.js';
 import { FEATURE_SPEC } from '../services/scoring/features.js';
 import type { ModelScorer } from '../services/scoring/score.service.js';
 import { startShardThreads, type ShardThreads } from '../services/scoring/shard.threads.js';
@@ -12,6 +13,7 @@ import { ingestHandlers } from './ingest.processors.js';
 import type { QueueName } from './jobs.catalog.js';
 import { nightlyHandlers } from './nightly.processors.js';
 import { notifyHandlers } from './notify.processors.js';
+import { trainHandlers } from './train.processors.js';
 import { redisConnection } from './redis.js';
 import { openQueues, startWorkers, type Handlers } from './worker.js';
 
@@ -48,35 +50,64 @@ export async function serve(config: Config, log: Logger, roles: ReadonlySet<Role
     const queues = openQueues(connection, prefix);
     closers.push({ name: 'queues', close: () => queues.close() });
 
-    // The model and the scoring threads start on first use, but their closer
-    // is placed now, before the workers': shutdown stops the workers (and
-    // their running shards) first, then the threads, then the model.
-    let pool: { close(): Promise<void> } | null = null;
-    let threadsStarted: ShardThreads | null = null;
+    // The model and the scoring threads that ask it start on first use, as
+    // one generation, and their closer is placed now, before the workers':
+    // shutdown stops the workers (and their running shards) first, then the
+    // threads, then the model. When the artifact to score with changes (the
+    // train job or `ews models promote|rollback` changed the registry's
+    // current version), the next run starts a new generation and the old one
+    // closes once its shards in flight are done.
+    interface Generation {
+      dir: string;
+      model: Promise<LoadedModel>;
+      threads: Promise<ShardThreads | null> | null;
+    }
+    let generation: Generation | null = null;
+    const retiring = new Set<Promise<void>>();
+    const closeGeneration = async (g: Generation): Promise<void> => {
+      const threads = await (g.threads ?? Promise.resolve(null)).catch(() => null);
+      await threads?.close();
+      await (await g.model).pool?.close();
+    };
     closers.push({
       name: 'model and scoring threads',
       close: async () => {
-        await threadsStarted?.close();
-        await pool?.close();
+        await Promise.all(retiring);
+        if (generation !== null) await closeGeneration(generation);
       },
     });
-    let modelReady: Promise<{ model: ModelScorer | null; note: string | null }> | null = null;
-    const model = (): Promise<{ model: ModelScorer | null; note: string | null }> => {
-      modelReady ??= loadModel(config, log).then((m) => {
-        pool = m.pool;
-        return { model: m.model, note: m.note };
-      });
-      return modelReady;
+    const currentGeneration = (): Generation => {
+      const choice = resolveModelArtifact({ configuredDir: config.scoring.modelDir, dataDir: config.dataDir, expected: FEATURE_SPEC });
+      if (generation === null || generation.dir !== choice.dir) {
+        const old = generation;
+        generation = { dir: choice.dir, model: loadModel(config, log, choice), threads: null };
+        if (old !== null) {
+          log.info({ from: old.dir, to: choice.dir }, `the model to score with is now ${choice.version}: loaded for the next runs`);
+          const retired: Promise<void> = closeGeneration(old)
+            .catch((err: unknown) => log.warn(`closing the previous model: ${(err as Error).message}`))
+            .finally(() => retiring.delete(retired));
+          retiring.add(retired);
+        }
+      }
+      return generation;
     };
-    let threadsReady: Promise<ShardThreads | null> | null = null;
+    const model = async (): Promise<{ model: ModelScorer | null; note: string | null }> => {
+      const { model: m, note } = await currentGeneration().model;
+      return { model: m, note };
+    };
     const scoringThreads = (): Promise<ShardThreads | null> => {
-      threadsReady ??= model().then(async ({ model: m }) => {
-        if (config.scoring.threads === 0) return null;
-        threadsStarted = await startShardThreads({ databaseUrl: database.url, thresholds: config.scoring.thresholds, threads: config.scoring.threads, model: m, logLevel: config.log.level });
-        return threadsStarted;
-      });
-      threadsReady.catch(() => (threadsReady = null));
-      return threadsReady;
+      const g = currentGeneration();
+      if (g.threads === null) {
+        const started = g.model.then(async ({ model: m }) => {
+          if (config.scoring.threads === 0) return null;
+          return startShardThreads({ databaseUrl: database.url, thresholds: config.scoring.thresholds, threads: config.scoring.threads, model: m, logLevel: config.log.level });
+        });
+        g.threads = started;
+        started.catch(() => {
+          if (g.threads === started) g.threads = null;
+        });
+      }
+      return g.threads;
     };
 
     if (roles.has('scheduler')) {
@@ -85,7 +116,8 @@ export async function serve(config: Config, log: Logger, roles: ReadonlySet<Role
       await queues.queues.nightly.upsertJobScheduler('nightly', { pattern: config.nightly.cron, tz }, { name: 'nightly', data: { reason: 'schedule' } });
       await queues.queues.nightly.upsertJobScheduler('catch-up', { pattern: config.nightly.pollCron, tz }, { name: 'nightly', data: { reason: 'catch-up' } });
       await queues.queues.notify.upsertJobScheduler('notify-sweep', { every: 10 * 60_000 }, { name: 'notify-sweep', data: {} });
-      log.info({ cron: config.nightly.cron, pollCron: config.nightly.pollCron, tz }, 'schedules upserted');
+      await queues.queues.train.upsertJobScheduler('retrain', { pattern: config.training.cron, tz }, { name: 'retrain', data: { reason: 'schedule' } });
+      log.info({ cron: config.nightly.cron, pollCron: config.nightly.pollCron, trainCron: config.training.cron, tz }, 'schedules upserted');
     }
 
     if (roles.has('worker')) {
@@ -94,9 +126,11 @@ export async function serve(config: Config, log: Logger, roles: ReadonlySet<Role
       closers.push({ name: 'mail transport', close: () => Promise.resolve(transport.close()) });
       const nightly = nightlyHandlers({ config, database, log, queues, connection, prefix, model, threads: scoringThreads });
       closers.push({ name: 'flow producer', close: () => nightly.close() });
+      const { close: stopTraining, ...training } = trainHandlers({ config, database, log, queues });
       const handlers: Handlers = {
         ...ingestHandlers(config, { batches: new BatchRepository(database), log }, queues.queues.ingest),
         ...nightly,
+        ...training,
         ...notifyHandlers(
           { database, alerts: config.alerts, notify: config.notify, log },
           { database, transport, log, leaseMs: config.notify.sendLeaseMs },
@@ -111,8 +145,12 @@ export async function serve(config: Config, log: Logger, roles: ReadonlySet<Role
         score: stages.score.concurrency,
         alerts: stages.alerts.concurrency,
         notify: stages.notify.concurrency,
+        // One retraining at a time: it takes the process's cores for minutes.
+        train: 1,
       };
       const workers = startWorkers(handlers, { connection, prefix, log, concurrency, lockMs: config.nightly.jobLockMs });
+      // After the workers' closer (closers run in reverse): a retraining still running when the grace period is over is stopped, and its job handed back.
+      closers.push({ name: 'training thread', close: stopTraining });
       closers.push({
         name: 'workers',
         close: async () => {
@@ -156,21 +194,27 @@ export async function serve(config: Config, log: Logger, roles: ReadonlySet<Role
   }
 }
 
-async function loadModel(config: Config, log: Logger): Promise<{ model: ModelScorer | null; note: string | null; pool: { close(): Promise<void> } | null }> {
-  const dir = resolve(config.scoring.modelDir);
-  try {
-    const { startInferencePool } = await import('../models/inference.pool.js');
-    const pool = await startInferencePool(dir, FEATURE_SPEC, { threads: config.scoring.modelThreads });
-    log.info({ model: pool.version, backend: pool.backend }, 'model loaded');
-    return { model: { version: pool.version, predict: (x, n) => pool.predict(x, n, { handOver: true }) }, note: null, pool };
-  } catch (err) {
-    const note = `model not used, scoring with rules only: ${(err as Error).message}`;
-    log.error({ modelDir: dir }, note);
+interface LoadedModel {
+  model: ModelScorer | null;
+  note: string | null;
+  pool: { close(): Promise<void> } | null;
+}
+
+async function loadModel(config: Config, log: Logger, choice: ModelChoice): Promise<LoadedModel> {
+  const { openScoringModel } = await import('../models/registry.load.js');
+  const { poolScorer } = await import('../models/inference.pool.js');
+  const opened = await openScoringModel({ configuredDir: config.scoring.modelDir, dataDir: config.dataDir, expected: FEATURE_SPEC, threads: config.scoring.modelThreads }, choice);
+  const { pool, note } = opened;
+  if (pool === null) {
+    log.error({ modelDir: choice.dir }, note ?? 'model not used');
     return { model: null, note, pool: null };
   }
+  if (note !== null) log.error({ modelDir: choice.dir }, note);
+  log.info({ model: pool.version, backend: pool.backend, source: choice.source }, 'model loaded');
+  return { model: poolScorer(pool), note, pool };
 }
 
 function modelFilesPresent(config: Config): Promise<boolean> {
-  const dir = resolve(config.scoring.modelDir);
+  const { dir } = resolveModelArtifact({ configuredDir: config.scoring.modelDir, dataDir: config.dataDir, expected: FEATURE_SPEC });
   return Promise.resolve(['model.json', 'weights.bin', 'metadata.json'].every((f) => existsSync(resolve(dir, f))));
 }

@@ -34,6 +34,34 @@ describe('evaluateMethods', () => {
     expect(r?.falseAlertsPer1000).toBeCloseTo((2 / 24) * 1000, 6);
   });
 
+  it('judges the first Ⅳ+ warning apart from Ⅲ+, recall ahead of the layoff, and alert months beside onsets', () => {
+    const events = [layoff('A', '2026-06', false), layoff('C', '2026-07', false)];
+    const months = replay({ A: [4, 5], C: [6], D: [2, 3] }).map((m, t) => {
+      const said = m.methods['m'];
+      if (!said) throw new Error('no method');
+      // A watched from 2026-03 (index 2), C from 2026-05 (index 4).
+      const warn = Uint8Array.from(said.alert, (a, i) => (a === 1 || (i === 0 && t >= 2) || (i === 2 && t >= 4) ? 1 : 0));
+      return { ...m, workforce: [40, 3, 2000, 4], methods: { m: { ...said, warn } } };
+    });
+    const [r] = evaluateMethods(months, events, ['m']);
+    // Ⅲ+: A one month ahead, C in its month; Ⅳ+: A 3 months, C 2 months ahead.
+    expect(r).toMatchObject({ medianLeadPrecursor: 0.5, medianLeadWarnPrecursor: 2.5, recallAhead: 0.5 });
+    // Alert months judged (to 2026-07): A 2 true, C 1 true, D 2 false.
+    expect(r?.monthPrecision).toBeCloseTo(3 / 5, 6);
+    // D's false onset is in the ≤5 band; the others were true.
+    expect(r?.falseBySize['≤5']).toEqual({ falseOnsets: 1, employerMonths: 12, per1000: (1 / 12) * 1000 });
+    expect(r?.falseBySize['1000+']).toMatchObject({ falseOnsets: 0, employerMonths: 6 });
+  });
+
+  it('judges recall on layoffs of at least the 规模 minimum only', () => {
+    const small = { ...layoff('A', '2026-06', false), size: 4 };
+    const big = { ...layoff('C', '2026-07', false), size: 40 };
+    const [r] = evaluateMethods(replay({ C: [6] }), [small, big], ['m'], { minJobs: 10 });
+    expect(r).toMatchObject({ layoffs: 1, caught: 1, recall: 1 });
+    const [all] = evaluateMethods(replay({ C: [6] }), [small, big], ['m']);
+    expect(all).toMatchObject({ layoffs: 2, caught: 1 });
+  });
+
   it('a standing alert opens once: later months are not new onsets', () => {
     const [r] = evaluateMethods(replay({ A: [1, 2, 3, 4, 5, 6] }), [layoff('A', '2026-05', false)], ['m']);
     expect(r?.onsets).toBe(1);

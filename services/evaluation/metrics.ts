@@ -38,6 +38,8 @@ export interface TruthEvent {
   precursor_start?: string | null;
   /** Whether any precursor signal of the event showed in the feeds. */
   precursor_visible?: boolean;
+  /** People separated (layoff, closure). */
+  size?: number | null;
 }
 
 /** What one method said about the employers scored in one month. */
@@ -46,13 +48,30 @@ export interface MethodMonth {
   score: Float64Array | Float32Array;
   /** 1: an alert at Ⅲ or above. */
   alert: Uint8Array;
+  /** 1: a warning at Ⅳ or above (a watch); absent: the same as `alert`. */
+  warn?: Uint8Array;
 }
 
 export interface ReplayMonth {
   /** 'YYYY-MM' */
   period: string;
   uscc: readonly string[];
+  /** Each employer's workforce that month (for false alerts by size band); absent: not reported by band. */
+  workforce?: ArrayLike<number>;
   methods: Readonly<Record<string, MethodMonth>>;
+}
+
+/** Employer size bands false alerts are reported by (insured staff). */
+export const SIZE_BANDS = ['≤5', '6–99', '100–999', '1000+'] as const;
+export type SizeBand = (typeof SIZE_BANDS)[number];
+
+export function sizeBand(workforce: number): SizeBand {
+  return workforce <= 5 ? '≤5' : workforce < 100 ? '6–99' : workforce < 1000 ? '100–999' : '1000+';
+}
+
+export interface EvaluateOptions {
+  /** The 规模 minimum: layoffs smaller than this many people are not expected at Ⅲ+ (thresholds.scale.minJobs); default 0. */
+  minJobs?: number;
 }
 
 export interface MethodResult {
@@ -71,13 +90,21 @@ export interface MethodResult {
   trueOnsets: number;
   layoffs: number;
   caught: number;
+  /** Alert months (not onsets) followed by or within a layoff / all alert months judged. */
+  monthPrecision: number | null;
+  /** Median months from the first Ⅳ+ warning to the start, over caught layoffs with precursors. */
+  medianLeadWarnPrecursor: number | null;
+  /** Layoffs with precursors that had a Ⅲ+ alert 1–3 months before they started / all layoffs with precursors. */
+  recallAhead: number | null;
+  /** False onsets and employer-months per size band, and the rate per 1,000. */
+  falseBySize: Record<SizeBand, { falseOnsets: number; employerMonths: number; per1000: number }>;
   /** Points of the precision-recall curve, by descending score. */
   curve: { recall: number; precision: number }[];
 }
 
 const HORIZON = 3;
 
-export function evaluateMethods(months: readonly ReplayMonth[], events: readonly TruthEvent[], methods: readonly string[]): MethodResult[] {
+export function evaluateMethods(months: readonly ReplayMonth[], events: readonly TruthEvent[], methods: readonly string[], options: EvaluateOptions = {}): MethodResult[] {
   if (months.length < 2) throw new Error('the replay needs at least two months');
   const periods = months.map((m) => m.period);
   const lastData = periods[periods.length - 1] as string;
@@ -85,6 +112,7 @@ export function evaluateMethods(months: readonly ReplayMonth[], events: readonly
   const firstJudged = periods[1] as string; // month 0 only gives "the month before"
 
   const layoffs = events.filter((e) => (e.type === 'layoff' || e.type === 'closure') && e.statutory === true);
+  const minJobs = options.minJobs ?? 0;
   const transfers = events.filter((e) => e.type === 'transfer');
   const layoffsOf = group(layoffs);
   const transfersOf = group(transfers);
@@ -93,27 +121,30 @@ export function evaluateMethods(months: readonly ReplayMonth[], events: readonly
 
   // Layoffs whose 3 months of run-up are all replayed.
   const recallFrom = addMonths(firstJudged, HORIZON);
-  const judgedLayoffs = layoffs.filter((e) => e.period >= recallFrom && e.period <= lastData);
+  // Layoffs below the 规模 minimum are listed at Ⅳ by design: recall and lead are judged on the others.
+  const judgedLayoffs = layoffs.filter((e) => e.period >= recallFrom && e.period <= lastData && (e.size ?? Infinity) >= minJobs);
 
   return methods.map((method) => {
     let onsets = 0;
     let trueOnsets = 0;
     let transferAlerts = 0;
     let employerMonths = 0;
+    let alertMonthsJudged = 0;
+    let trueAlertMonths = 0;
     const alertMonths = new Map<string, string[]>();
+    const warnMonths = new Map<string, string[]>();
     const ranked: { score: number; label: number }[] = [];
+    const bySize = Object.fromEntries(SIZE_BANDS.map((b) => [b, { falseOnsets: 0, employerMonths: 0, per1000: 0 }])) as MethodResult['falseBySize'];
 
     for (let t = 0; t < months.length; t++) {
       const month = months[t] as ReplayMonth;
       const said = month.methods[method];
       if (!said) throw new Error(`method "${method}" missing in ${month.period}`);
+      const warn = said.warn ?? said.alert;
       for (let i = 0; i < month.uscc.length; i++) {
         const uscc = month.uscc[i] as string;
-        if (said.alert[i] === 1) {
-          const list = alertMonths.get(uscc) ?? [];
-          list.push(month.period);
-          alertMonths.set(uscc, list);
-        }
+        if (said.alert[i] === 1) push(alertMonths, uscc, month.period);
+        if (warn[i] === 1) push(warnMonths, uscc, month.period);
       }
       if (t === 0 || month.period > judgedUntil) continue;
       const before = new Set<string>();
@@ -124,10 +155,20 @@ export function evaluateMethods(months: readonly ReplayMonth[], events: readonly
       for (let i = 0; i < month.uscc.length; i++) {
         const uscc = month.uscc[i] as string;
         const own = layoffsOf.get(uscc);
+        const band = month.workforce ? bySize[sizeBand(month.workforce[i] as number)] : null;
+        if (band) band.employerMonths++;
+        const near = within(own, month.period, HORIZON, 1);
+        if (said.alert[i] === 1) {
+          alertMonthsJudged++;
+          if (near) trueAlertMonths++;
+        }
         if (said.alert[i] === 1 && !before.has(uscc)) {
           onsets++;
-          if (within(own, month.period, HORIZON, 1)) trueOnsets++;
-          else if (within(transfersOf.get(uscc), month.period, 1, 1)) transferAlerts++;
+          if (near) trueOnsets++;
+          else {
+            if (band) band.falseOnsets++;
+            if (within(transfersOf.get(uscc), month.period, 1, 1)) transferAlerts++;
+          }
         }
         const underWay = own?.some((e) => month.period > e.period && month.period <= addMonths(e.end_period ?? e.period, 1)) ?? false;
         if (underWay) continue;
@@ -137,23 +178,33 @@ export function evaluateMethods(months: readonly ReplayMonth[], events: readonly
     }
 
     let caught = 0;
+    let ahead = 0;
     const leads: number[] = [];
     const precursorLeads: number[] = [];
+    const warnLeads: number[] = [];
     const bySudden = { sudden: [0, 0], precursor: [0, 0] };
     for (const e of judgedLayoffs) {
-      const alerts = alertMonths.get(e.uscc) ?? [];
       const from = addMonths(e.period, -HORIZON);
       const to = e.end_period ?? e.period;
-      const hit = alerts.filter((p) => p >= from && p <= to).sort();
+      const inWindow = (list: readonly string[] | undefined): string[] => (list ?? []).filter((p) => p >= from && p <= to).sort();
+      const hit = inWindow(alertMonths.get(e.uscc));
       const kind = e.sudden === true ? bySudden.sudden : bySudden.precursor;
       kind[1] = (kind[1] as number) + 1;
+      if (e.sudden !== true) {
+        const warned = inWindow(warnMonths.get(e.uscc));
+        if (warned.length > 0) warnLeads.push(Math.max(0, monthsBetween(warned[0] as string, e.period)));
+      }
       if (hit.length === 0) continue;
       caught++;
       kind[0] = (kind[0] as number) + 1;
       const lead = Math.max(0, monthsBetween(hit[0] as string, e.period));
       leads.push(lead);
-      if (e.sudden !== true) precursorLeads.push(lead);
+      if (e.sudden !== true) {
+        precursorLeads.push(lead);
+        if (lead >= 1) ahead++;
+      }
     }
+    for (const band of Object.values(bySize)) band.per1000 = band.employerMonths > 0 ? (band.falseOnsets / band.employerMonths) * 1000 : 0;
 
     const { auc, curve } = precisionRecall(ranked);
     return {
@@ -171,6 +222,10 @@ export function evaluateMethods(months: readonly ReplayMonth[], events: readonly
       trueOnsets,
       layoffs: judgedLayoffs.length,
       caught,
+      monthPrecision: alertMonthsJudged > 0 ? trueAlertMonths / alertMonthsJudged : null,
+      medianLeadWarnPrecursor: warnLeads.length > 0 ? medianOf(warnLeads) : null,
+      recallAhead: (bySudden.precursor[1] as number) > 0 ? ahead / (bySudden.precursor[1] as number) : null,
+      falseBySize: bySize,
       curve,
     };
   });
@@ -200,13 +255,16 @@ export function withPrecursorOracle(months: readonly ReplayMonth[], events: read
     if (!said) throw new Error(`method "${base}" missing in ${m.period}`);
     const n = m.uscc.length;
     const alert = new Uint8Array(n);
+    const warn = new Uint8Array(n);
     const score = new Float64Array(n);
+    const baseWarn = said.warn ?? said.alert;
     for (let i = 0; i < n; i++) {
       const inPhase = phases.get(m.uscc[i] as string)?.some((p) => m.period >= p.from && m.period <= p.to) ?? false;
       alert[i] = inPhase ? 1 : (said.alert[i] as number);
+      warn[i] = inPhase ? 1 : (baseWarn[i] as number);
       score[i] = (said.score[i] as number) + (inPhase ? ORACLE_BOOST : 0);
     }
-    return { ...m, methods: { ...m.methods, [name]: { alert, score } } };
+    return { ...m, methods: { ...m.methods, [name]: { alert, warn, score } } };
   });
 }
 
@@ -263,6 +321,12 @@ export function precisionRecall(ranked: readonly { score: number; label: number 
   const step = Math.max(1, Math.ceil(points.length / 200));
   const curve = points.filter((_, i) => i % step === 0 || i === points.length - 1);
   return { auc, curve };
+}
+
+function push(into: Map<string, string[]>, key: string, value: string): void {
+  const list = into.get(key);
+  if (list) list.push(value);
+  else into.set(key, [value]);
 }
 
 function group(events: readonly TruthEvent[]): Map<string, TruthEvent[]> {

@@ -1,7 +1,7 @@
 import type { Thresholds } from '../../config/thresholds.schema.js';
 import { buildFeatures } from '../scoring/features.js';
 import { addMonths } from '../scoring/period.js';
-import { evaluateRules } from '../scoring/rules/index.js';
+import { evaluateRules, withPeers } from '../scoring/rules/index.js';
 import { HISTORY_MONTHS, judgeEmployer } from '../scoring/score.service.js';
 import { at, type SeriesBatch } from '../scoring/series.js';
 import type { SeriesRepository } from '../scoring/series.repository.js';
@@ -16,13 +16,16 @@ import type { MethodMonth, ReplayMonth } from './metrics.js';
  * - rules:    the same rules, no model;
  * - logistic: a logistic regression on the same features, levels from its
  *             probability alone (the same mapping the model gets);
+ * - boosting: gradient-boosted trees on the last month's features (the
+ *             simple, current-month signals), levels from its probability
+ *             alone, as for the logistic regression;
  * - seasonal: a seasonal-naive z-score of the monthly net change in
  *             insured staff (this month's net change against the same
  *             month last year, scaled by the last 12 months' residuals);
  *             an alert at z ≤ −3.
  */
 
-export const METHODS = ['full', 'rules', 'logistic', 'seasonal'] as const;
+export const METHODS = ['full', 'rules', 'logistic', 'boosting', 'seasonal'] as const;
 export type Method = (typeof METHODS)[number];
 
 export interface Predictor {
@@ -34,33 +37,40 @@ const SEASONAL_ALERT_Z = -3;
 export async function replayProvince(
   series: SeriesRepository,
   thresholds: Thresholds,
-  models: { sequence: Predictor; logistic: Predictor },
+  models: { sequence: Predictor; logistic: Predictor; boosting: Predictor },
   range: { from: string; to: string },
   onMonth?: (period: string, employers: number) => void,
 ): Promise<ReplayMonth[]> {
   const out: ReplayMonth[] = [];
   for (let period = range.from; period <= range.to; period = addMonths(period, 1)) {
-    const ctx = await series.newIntakes([addMonths(period, -1), period]);
     const batch = await series.readShard({ period, months: HISTORY_MONTHS, bucketFrom: 0, bucketTo: 255 });
+    const ctx = withPeers(await series.newIntakes([addMonths(period, -1), period]), batch, thresholds);
     const n = batch.size;
     const all = Array.from({ length: n }, (_, i) => i);
     const features = buildFeatures(batch, all);
-    const [pSeq, pLog] = n > 0 ? await Promise.all([models.sequence.predict(features, n), models.logistic.predict(features, n)]) : [new Float32Array(0), new Float32Array(0)];
-    const method = (): MethodMonth => ({ score: new Float64Array(n), alert: new Uint8Array(n) });
-    const m: Record<Method, MethodMonth> = { full: method(), rules: method(), logistic: method(), seasonal: method() };
+    const none = new Float32Array(0);
+    const [pSeq, pLog, pBoost] = n > 0 ? await Promise.all([models.sequence.predict(features, n), models.logistic.predict(features, n), models.boosting.predict(features, n)]) : [none, none, none];
+    const method = (): MethodMonth => ({ score: new Float64Array(n), alert: new Uint8Array(n), warn: new Uint8Array(n) });
+    const m: Record<Method, MethodMonth> = { full: method(), rules: method(), logistic: method(), boosting: method(), seasonal: method() };
+    const workforce = new Int32Array(n);
     for (let i = 0; i < n; i++) {
       const hits = evaluateRules(batch, i, ctx, thresholds);
       const full = judgeEmployer(batch, i, ctx, thresholds, pSeq[i] as number, hits);
+      workforce[i] = full.workforce;
       record(m.full, i, full.level, full.level !== null ? levelScore(full.level) + (pSeq[i] as number) : (pSeq[i] as number));
       const rules = judgeEmployer(batch, i, ctx, thresholds, null, hits);
       record(m.rules, i, rules.level, levelScore(rules.level) + rules.excess / (rules.excess + 100));
       const logistic = judgeEmployer(batch, i, ctx, thresholds, pLog[i] as number, []);
       record(m.logistic, i, logistic.level, pLog[i] as number);
+      const boosting = judgeEmployer(batch, i, ctx, thresholds, pBoost[i] as number, []);
+      record(m.boosting, i, boosting.level, pBoost[i] as number);
       const z = seasonalZ(batch, i);
       m.seasonal.score[i] = z === null ? 0 : -z;
-      m.seasonal.alert[i] = z !== null && z <= SEASONAL_ALERT_Z ? 1 : 0;
+      const seasonal = z !== null && z <= SEASONAL_ALERT_Z ? 1 : 0;
+      m.seasonal.alert[i] = seasonal;
+      (m.seasonal.warn as Uint8Array)[i] = seasonal;
     }
-    out.push({ period, uscc: batch.uscc, methods: m });
+    out.push({ period, uscc: batch.uscc, workforce, methods: m });
     onMonth?.(period, n);
   }
   return out;
@@ -69,6 +79,7 @@ export async function replayProvince(
 function record(into: MethodMonth, i: number, level: 1 | 2 | 3 | 4 | null, score: number): void {
   into.score[i] = score;
   into.alert[i] = level !== null && level <= 3 ? 1 : 0;
+  if (into.warn) into.warn[i] = level !== null ? 1 : 0;
 }
 
 /** Ⅰ → 4 … Ⅳ → 1, none → 0. */

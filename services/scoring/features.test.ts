@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { buildFeatures, FEATURE_NAMES, FEATURE_STEPS, FEATURES_PER_STEP } from './features.js';
 import { monthRange } from './period.js';
 import type { SeriesBatch } from './series.js';
+import { buildBatch, filing, periodsFrom, repeat, track } from './rules/fixture.testkit.js';
+import type { EmployerSpec, Flow } from './rules/fixture.testkit.js';
 
 /** A one-employer batch from monthly values (undefined months have no row). */
 function batchOf(months: number, rows: ({ insured: number; hired: number; separated: number; wage?: number; transfer?: number } | undefined)[]): SeriesBatch {
@@ -85,5 +87,65 @@ describe('features', () => {
       checked++;
     }
     expect(checked).toBeGreaterThan(18);
+  });
+
+  describe('v2 leading signals', () => {
+    const months = 24;
+    const periods = periodsFrom('2024-11', months);
+    const steady = (flow: Partial<Flow> = {}): Flow[] => repeat(months, { hired: 3, separated: 3, ...flow });
+
+    it('arrears: the maximum of 6 months and the change over 3, from months up to the step only', () => {
+      const flows = steady().map((f, m) => ({ ...f, arrears: m >= 18 && m <= 20 ? m - 17 : 0 }));
+      const b = buildBatch(periods, [{ si: track(100, flows) }]);
+      const x = buildFeatures(b, [0]);
+      expect(feature(x, 17, 'arrears_max6')).toBe(0);
+      expect(feature(x, 20, 'arrears_max6')).toBeCloseTo(3 / 6, 5);
+      // Paid back in month 21, the maximum of the last 6 months remembers it; the trend turns.
+      expect(feature(x, 21, 'arrears_max6')).toBeCloseTo(3 / 6, 5);
+      expect(feature(x, 20, 'arrears_trend3')).toBeCloseTo(3 / 6, 5);
+      expect(feature(x, 23, 'arrears_trend3')).toBeCloseTo(-3 / 6, 5);
+    });
+
+    it('wage base per head against 3 and 12 months before, and months since the last hire', () => {
+      const flows = steady().map((f, m) => ({ ...f, wagePerHead: m >= 20 ? 4000 : 5000, hired: m >= 19 ? 0 : 3, separated: m >= 19 ? 0 : 3 }));
+      const x = buildFeatures(buildBatch(periods, [{ si: track(100, flows) }]), [0]);
+      expect(feature(x, 22, 'wage_vs_3m')).toBeCloseTo(Math.log(0.8), 5);
+      expect(feature(x, 23, 'wage_vs_3m')).toBe(0);
+      expect(feature(x, 23, 'wage_vs_12m')).toBeCloseTo(Math.log(0.8), 5);
+      expect(feature(x, 19, 'wage_vs_3m')).toBe(0);
+      expect(feature(x, 18, 'months_since_hire')).toBe(0);
+      expect(feature(x, 23, 'months_since_hire')).toBeCloseTo(5 / 12, 5);
+    });
+
+    it('an Art. 41 filing counts from the month it is filed, for a layoff in the next 3 months', () => {
+      const f = filing('2026-08-20', '2026-09-25', 40, 200);
+      const b = buildBatch(periods, [{ si: track(200, steady()), filings: [f] }]);
+      const x = buildFeatures(b, [0]);
+      const step = (p: string): number => periods.indexOf(p);
+      expect(feature(x, step('2026-07'), 'filing_planned_rate')).toBe(0);
+      expect(feature(x, step('2026-08'), 'filing_planned_rate')).toBeCloseTo(0.2, 5);
+      expect(feature(x, step('2026-09'), 'filing_planned_rate')).toBe(0);
+    });
+
+    it('peer arrears: the city × section share in arrears against all employers read, 0 for a small cell', () => {
+      const late = { si: track(50, steady({ arrears: 1 })), cityCode: '510300', industryCode: 'C13' };
+      const onTime = (city: string): EmployerSpec => ({ si: track(50, steady()), cityCode: city, industryCode: 'C13' });
+      const employers: EmployerSpec[] = [...Array.from({ length: 5 }, () => late), ...Array.from({ length: 5 }, () => onTime('510300')), ...Array.from({ length: 10 }, () => onTime('510100'))];
+      const b = buildBatch(periods, employers);
+      const x = buildFeatures(b, [0, 10]);
+      const at = (row: number, name: string): number => x[(row * FEATURE_STEPS + 23) * FEATURES_PER_STEP + FEATURE_NAMES.indexOf(name)] as number;
+      expect(at(0, 'peer_arrears')).toBeCloseTo(0.5 - 0.25, 5);
+      expect(at(1, 'peer_arrears')).toBeCloseTo(0 - 0.25, 5);
+      const few = buildBatch(periods, employers.slice(0, 4));
+      expect(feature(buildFeatures(few, [0]), 23, 'peer_arrears')).toBe(0);
+    });
+
+    it('says how much history an employer has, so a short window is not read as a quiet one', () => {
+      const flows: (Flow | null)[] = steady().map((f, m) => (m < 20 ? null : f));
+      const x = buildFeatures(buildBatch(periods, [{ si: track(30, flows) }]), [0]);
+      expect(feature(x, 23, 'history_months')).toBeCloseTo(4 / 24, 5);
+      expect(feature(x, 19, 'history_months')).toBe(0);
+      expect(feature(x, 23, 'months_since_hire')).toBeLessThanOrEqual(3 / 12);
+    });
   });
 });

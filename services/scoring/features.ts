@@ -1,5 +1,5 @@
 import { at, type SeriesBatch } from './series.js';
-import { monthOf } from './period.js';
+import { addMonths, monthOf } from './period.js';
 import { insertSorted } from './rules/employer.view.js';
 
 /**
@@ -13,12 +13,23 @@ import { insertSorted } from './rules/employer.view.js';
  * version is refused at load.
  */
 export const FEATURE_STEPS = 24;
-export const FEATURE_VERSION = 'v1';
+export const FEATURE_VERSION = 'v2';
 
+/**
+ * v2 adds the leading signals the literature names (../shared/research/,
+ * DOMAIN.md "Leading signals"): how long and how far arrears have run
+ * (maximum over 6 months, change over 3), the wage base per head against 3
+ * and 12 months before, months since the last hire, an Art. 41 filing
+ * announcing a layoff in the next 3 months, distress (arrears) among peers
+ * of the same city × industry section against the province, and how much
+ * history the employer has (so that short windows, padded with zeros, are
+ * told apart from quiet ones).
+ */
 export const STEP_FEATURES = [
   'si_present', 'log_size', 'hire_rate', 'sep_rate', 'sep_excess_ratio', 'transfer_share', 'arrears', 'wage_per_head_change',
   'ui_claim_rate', 'ui_reported', 'hc_present', 'planned_layoff_rate', 'furlough_rate', 'jobs_lost_rate', 'net_change',
   'migrant_share', 'month_sin', 'month_cos',
+  'arrears_max6', 'arrears_trend3', 'wage_vs_3m', 'wage_vs_12m', 'months_since_hire', 'filing_planned_rate', 'peer_arrears', 'history_months',
 ] as const;
 
 export const STATIC_FEATURES = ['ind_manufacturing', 'ind_construction_trade', 'ind_primary_energy', 'ind_services', 'city_chengdu', 'city_plain', 'city_other'] as const;
@@ -33,6 +44,39 @@ export interface FeatureSpec {
 }
 
 export const FEATURE_SPEC: FeatureSpec = { version: FEATURE_VERSION, steps: FEATURE_STEPS, names: FEATURE_NAMES };
+
+/**
+ * Mean and spread of each feature in the last month of ordinary employers'
+ * windows across the province the model was trained on (stored with the
+ * artifact): what an explanation's drivers are measured against, so that a
+ * driver means the same in every shard.
+ */
+export interface FeatureReference {
+  readonly mean: readonly number[];
+  readonly sd: readonly number[];
+}
+
+/** The reference of windows x [n, steps, F] whose label is 0 (or of all, when none is 0). */
+export function featureReference(x: Float32Array, y: Uint8Array, n: number): FeatureReference {
+  const F = FEATURES_PER_STEP;
+  const sum = new Float64Array(F);
+  const sq = new Float64Array(F);
+  let count = 0;
+  const anyNegative = y.some((v, r) => r < n && v === 0);
+  for (let r = 0; r < n; r++) {
+    if (anyNegative && y[r] !== 0) continue;
+    const o = (r * FEATURE_STEPS + FEATURE_STEPS - 1) * F;
+    for (let f = 0; f < F; f++) {
+      const v = x[o + f] as number;
+      sum[f] = (sum[f] as number) + v;
+      sq[f] = (sq[f] as number) + v * v;
+    }
+    count++;
+  }
+  const mean = Array.from(sum, (v) => v / Math.max(1, count));
+  const sd = Array.from(sq, (v, f) => Math.sqrt(Math.max(1e-9, v / Math.max(1, count) - (mean[f] as number) ** 2)));
+  return { mean, sd };
+}
 
 /** 成都平原经济区 cities besides Chengdu. */
 const PLAIN = new Set(['510600', '510700', '511400', '512000', '510900', '511100', '511800']);
@@ -55,10 +99,13 @@ export function buildFeatures(batch: SeriesBatch, rows: readonly number[], endMo
   }
   const months = Math.max(0, batch.months);
   if (series.caused.length < months) series = newSeries(months);
+  const peers = peerArrears(batch, Math.max(0, start), Math.min(endMonth, months - 1));
+  const monthEnds = batch.periods.map(lastDayOf);
   for (let r = 0; r < rows.length; r++) {
     const i = rows[r] as number;
     const statics = staticFeatures(batch, i);
     fillSeries(batch, i, Math.max(0, start - CAUSED_SPAN), Math.min(endMonth, months - 1));
+    countPresent(batch, i, Math.min(endMonth, months - 1));
     // The caused separations of the 12 months before the step, kept sorted
     // as the window slides a month at a time (its upper median is `typical`).
     let held = 0;
@@ -72,6 +119,8 @@ export function buildFeatures(batch: SeriesBatch, rows: readonly number[], endMo
       for (let k = 0; k < statics.length; k++) out[o + STEP_FEATURES.length + k] = statics[k] as number;
       if (m < 0) continue;
       stepFeatures(batch, i, m, held === 0 ? 0 : (causedWindow[held >> 1] as number), out, o);
+      leadingFeatures(batch, i, m, monthEnds, out, o);
+      out[o + PEER] = peers.of(i, m);
       const leaving = m - CAUSED_SPAN;
       if (leaving >= 0 && series.counted[leaving] === 1) held = removeSorted(causedWindow, held, series.caused[leaving] as number);
       if (series.counted[m] === 1) held = insertSorted(causedWindow, held, series.caused[m] as number);
@@ -117,6 +166,154 @@ function stepFeatures(b: SeriesBatch, i: number, m: number, typical: number, out
     out[o + 12] = furloughed >= 0 ? clip(furloughed / begin, 0, 1) : 0;
     out[o + 13] = clip((b.jobsLost[k] as number) / begin, 0, 1);
   }
+}
+
+const IDX = (name: (typeof STEP_FEATURES)[number]): number => STEP_FEATURES.indexOf(name);
+const ARREARS_MAX6 = IDX('arrears_max6');
+const ARREARS_TREND3 = IDX('arrears_trend3');
+const WAGE_VS_3 = IDX('wage_vs_3m');
+const WAGE_VS_12 = IDX('wage_vs_12m');
+const SINCE_HIRE = IDX('months_since_hire');
+const FILING = IDX('filing_planned_rate');
+const PEER = IDX('peer_arrears');
+const HISTORY = IDX('history_months');
+
+/** Months a layoff announced by a filing may lie ahead of the month scored (the label's horizon). */
+const FILING_AHEAD_MONTHS = 3;
+
+/**
+ * The v2 leading signals of month m, from the employer's months up to m
+ * (never after: training reads months beyond m for its labels).
+ */
+function leadingFeatures(b: SeriesBatch, i: number, m: number, monthEnds: readonly string[], out: Float32Array, o: number): void {
+  const firstPresent = presence.first;
+  out[o + HISTORY] = Math.min(presence.upTo[m] as number, FEATURE_STEPS) / FEATURE_STEPS;
+  const k = at(b, i, m);
+  if (b.si[k] === 1) {
+    let max6 = 0;
+    for (let j = Math.max(0, m - 5); j <= m; j++) {
+      const kj = at(b, i, j);
+      if (b.si[kj] === 1) max6 = Math.max(max6, b.arrearsMonths[kj] as number);
+    }
+    out[o + ARREARS_MAX6] = clip(max6 / 6, 0, 2);
+    const back = m - 3;
+    const before = back >= 0 && b.si[at(b, i, back)] === 1 ? (b.arrearsMonths[at(b, i, back)] as number) : 0;
+    out[o + ARREARS_TREND3] = clip(((b.arrearsMonths[k] as number) - before) / 6, -1, 1);
+    out[o + WAGE_VS_3] = wageAgainst(m, 3);
+    out[o + WAGE_VS_12] = wageAgainst(m, 12);
+    // Months since the last hire, from the first month the employer was seen (a new firm has hired just now).
+    let since = 12;
+    for (let j = m; j >= Math.max(0, m - 11); j--) {
+      const kj = at(b, i, j);
+      if ((b.si[kj] === 1 && (b.hired[kj] as number) > 0) || j === firstPresent) {
+        since = m - j;
+        break;
+      }
+    }
+    out[o + SINCE_HIRE] = since / 12;
+  }
+  const filings = b.filings[i];
+  if (filings !== undefined && filings.length > 0) {
+    const filedBy = monthEnds[m] ?? '';
+    const until = monthEnds[m + FILING_AHEAD_MONTHS] ?? addMonthsEnd(filedBy, FILING_AHEAD_MONTHS);
+    let planned = 0;
+    let staff = 1;
+    for (const f of filings) {
+      if (f.filedOn <= filedBy && f.effectiveOn > filedBy && f.effectiveOn <= until) {
+        planned += f.plannedCount;
+        staff = Math.max(staff, f.staffTotal);
+      }
+    }
+    out[o + FILING] = clip(planned / staff, 0, 1);
+  }
+}
+
+/** Months with a social-insurance row up to each month, and the first such month, of the employer being built. */
+const presence = { upTo: new Int32Array(64), first: -1 };
+
+function countPresent(b: SeriesBatch, i: number, to: number): void {
+  if (presence.upTo.length <= to) presence.upTo = new Int32Array(to + 1);
+  let n = 0;
+  presence.first = -1;
+  for (let j = 0; j <= to; j++) {
+    if (b.si[at(b, i, j)] === 1) {
+      n++;
+      if (presence.first < 0) presence.first = j;
+    }
+    presence.upTo[j] = n;
+  }
+}
+
+/** Log change of the wage base per head against `back` months before (0 when either month has none). */
+function wageAgainst(m: number, back: number): number {
+  const now = series.wagePerHead[m] as number;
+  const then = m - back >= 0 ? (series.wagePerHead[m - back] as number) : Number.NaN;
+  if (Number.isNaN(now) || Number.isNaN(then) || !(then > 0) || !(now > 0)) return 0;
+  return clip(Math.log(now / then), -1, 1);
+}
+
+/**
+ * Distress among peers: per month, the share of employers of the same city ×
+ * industry section in arrears, less the share over all employers read. A
+ * scoring shard is a range of hash buckets, so a random sample of the
+ * province; cells of fewer than PEER_MIN employers say 0.
+ */
+function peerArrears(b: SeriesBatch, from: number, to: number): { of(i: number, m: number): number } {
+  const cells = new Map<string, number>();
+  const cellOf = new Int32Array(b.size);
+  for (let i = 0; i < b.size; i++) {
+    const key = `${b.cityCode[i] ?? ''}${(b.industryCode[i] ?? '').charAt(0)}`;
+    let c = cells.get(key);
+    if (c === undefined) {
+      c = cells.size;
+      cells.set(key, c);
+    }
+    cellOf[i] = c;
+  }
+  const span = Math.max(0, to - from + 1);
+  const nCells = cells.size;
+  const seen = new Float64Array(nCells * span);
+  const late = new Float64Array(nCells * span);
+  const allSeen = new Float64Array(span);
+  const allLate = new Float64Array(span);
+  for (let i = 0; i < b.size; i++) {
+    const c = cellOf[i] as number;
+    for (let s = 0; s < span; s++) {
+      const k = at(b, i, from + s);
+      if (b.si[k] !== 1) continue;
+      const inArrears = (b.arrearsMonths[k] as number) > 0 ? 1 : 0;
+      seen[c * span + s] = (seen[c * span + s] as number) + 1;
+      late[c * span + s] = (late[c * span + s] as number) + inArrears;
+      allSeen[s] = (allSeen[s] as number) + 1;
+      allLate[s] = (allLate[s] as number) + inArrears;
+    }
+  }
+  return {
+    of(i: number, m: number): number {
+      const s = m - from;
+      if (s < 0 || s >= span) return 0;
+      const c = cellOf[i] as number;
+      const n = seen[c * span + s] as number;
+      const all = allSeen[s] as number;
+      if (n < PEER_MIN || all === 0) return 0;
+      return clip((late[c * span + s] as number) / n - (allLate[s] as number) / all, -1, 1);
+    },
+  };
+}
+
+const PEER_MIN = 5;
+
+/** 'YYYY-MM' → its last day 'YYYY-MM-DD'. */
+function lastDayOf(period: string): string {
+  const y = Number(period.slice(0, 4));
+  const mo = Number(period.slice(5, 7));
+  const days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  return `${period}-${String(days).padStart(2, '0')}`;
+}
+
+/** The last day of the month `n` months after the month of a 'YYYY-MM-DD' date. */
+function addMonthsEnd(day: string, n: number): string {
+  return day === '' ? '' : lastDayOf(addMonths(day.slice(0, 7), n));
 }
 
 /** Separations the employer caused: transfers and retirements are not job losses. */

@@ -2,10 +2,10 @@ import type { CityRiskBands } from '../../config/city-risk.schema.js';
 import type { Thresholds } from '../../config/thresholds.schema.js';
 import type { Logger } from '../log.js';
 import { computeCityRisk } from './city.risk.js';
-import { buildFeatures, FEATURES_PER_STEP, FEATURE_STEPS, STEP_FEATURES } from './features.js';
+import { buildFeatures, FEATURES_PER_STEP, FEATURE_STEPS, STEP_FEATURES, type FeatureReference } from './features.js';
 import { addMonths } from './period.js';
 import type { EmployerRiskRow, RiskRepository } from './risk.repository.js';
-import { employerLevel } from './rules/index.js';
+import { employerLevel, withPeers } from './rules/index.js';
 import { evaluateRules } from './rules/index.js';
 import type { RuleHit } from './rules/index.js';
 import { at, type ScoringContext, type SeriesBatch } from './series.js';
@@ -22,6 +22,8 @@ import type { ShardThreads } from './shard.threads.js';
 
 export interface ModelScorer {
   readonly version: string;
+  /** What the explanation's drivers are measured against (the artifact's province-wide reference); null: no drivers. */
+  readonly reference?: FeatureReference | null;
   /** Calibrated probabilities for n windows; x is handed over (it may be detached afterwards). */
   predict(x: Float32Array, n: number): Promise<Float32Array>;
 }
@@ -104,6 +106,7 @@ export async function scoreShard(deps: ShardDeps, runId: number, period: string,
   const query = { period, months: HISTORY_MONTHS, ...shard };
   const read = await deps.series.readForScoring(query);
   const batch = read.batch;
+  ctx = withPeers(ctx, batch, deps.thresholds);
   if (read.damaged > 0) deps.log.warn({ period, shard, damaged: read.damaged }, 'packed history that could not be unpacked was read from the facts');
   lap('read');
   const all = Array.from({ length: batch.size }, (_, i) => i);
@@ -118,7 +121,7 @@ export async function scoreShard(deps: ShardDeps, runId: number, period: string,
     probabilities = await deps.model.predict(x, batch.size);
     lap('predict');
   }
-  const stats = features ? featureStats(features, batch.size) : null;
+  const stats = deps.model?.reference ?? null;
   const rows: EmployerRiskRow[] = [];
   const levels = { '1': 0, '2': 0, '3': 0, '4': 0 };
   for (const i of all) {
@@ -258,11 +261,13 @@ interface Driver {
   z: number;
 }
 
-/** Signals that stand out in an employer's last three months, against all employers of the shard. */
+/** Signals that stand out in an employer's last three months, against the ordinary employers of the province the model was trained on. */
 const DRIVER_FEATURES: readonly { name: (typeof STEP_FEATURES)[number]; sign: 1 | -1 }[] = [
   { name: 'sep_excess_ratio', sign: 1 }, { name: 'arrears', sign: 1 }, { name: 'planned_layoff_rate', sign: 1 },
   { name: 'furlough_rate', sign: 1 }, { name: 'ui_claim_rate', sign: 1 }, { name: 'hire_rate', sign: -1 },
   { name: 'wage_per_head_change', sign: -1 }, { name: 'jobs_lost_rate', sign: 1 }, { name: 'net_change', sign: -1 },
+  { name: 'arrears_max6', sign: 1 }, { name: 'wage_vs_12m', sign: -1 }, { name: 'months_since_hire', sign: 1 },
+  { name: 'filing_planned_rate', sign: 1 }, { name: 'peer_arrears', sign: 1 },
 ];
 
 /** Steps of each window the explanation reads: the last three months. */
@@ -279,29 +284,7 @@ function lastSteps(x: Float32Array, n: number): Float32Array {
   return out;
 }
 
-/** Mean and spread of each feature in the last month, over the shard's employers (x as lastSteps gives it). */
-function featureStats(x: Float32Array, n: number): { mean: Float64Array; sd: Float64Array } {
-  const F = FEATURES_PER_STEP;
-  const mean = new Float64Array(F);
-  const sq = new Float64Array(F);
-  const last = DRIVER_STEPS - 1;
-  for (let r = 0; r < n; r++) {
-    const o = (r * DRIVER_STEPS + last) * F;
-    for (let f = 0; f < F; f++) {
-      const v = x[o + f] as number;
-      mean[f] = (mean[f] as number) + v;
-      sq[f] = (sq[f] as number) + v * v;
-    }
-  }
-  const sd = new Float64Array(F);
-  for (let f = 0; f < F; f++) {
-    mean[f] = (mean[f] as number) / Math.max(1, n);
-    sd[f] = Math.sqrt(Math.max(1e-9, (sq[f] as number) / Math.max(1, n) - (mean[f] as number) ** 2));
-  }
-  return { mean, sd };
-}
-
-function drivers(x: Float32Array, stats: { mean: Float64Array; sd: Float64Array }, r: number): Driver[] {
+function drivers(x: Float32Array, stats: FeatureReference, r: number): Driver[] {
   const F = FEATURES_PER_STEP;
   const out: Driver[] = [];
   for (const d of DRIVER_FEATURES) {

@@ -186,6 +186,15 @@ export class SeriesRepository {
    * history: the codes with no row the month before (two partitions), then,
    * of those few, the ones that never had a row earlier at all (index probes).
    */
+  /** The first and last month of social-insurance history ('YYYY-MM'), null when there is none. */
+  async historyRange(): Promise<{ first: string; last: string } | null> {
+    const r = await this.database.pool.query<{ first: string | null; last: string | null }>(
+      "SELECT to_char(min(period), 'YYYY-MM') AS first, to_char(max(period), 'YYYY-MM') AS last FROM social_insurance",
+    );
+    const row = r.rows[0];
+    return row?.first && row.last ? { first: row.first, last: row.last } : null;
+  }
+
   async newIntakes(periods: readonly string[]): Promise<ScoringContext> {
     const intakes: NewEmployerIntake[] = [];
     for (const period of [...new Set(periods)]) {

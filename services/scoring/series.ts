@@ -77,6 +77,8 @@ export interface ScoringContext {
   newIntakes(cityCode: string, period: string): readonly NewEmployerIntake[];
   /** All of them, as read (what a scoring thread is sent to rebuild the context). */
   readonly intakes: readonly NewEmployerIntake[];
+  /** Peers' churn dispersion (rules/dispersion.ts) for the employers read together; absent: Poisson (φ = 1) for peers. */
+  readonly peers?: { of(section: string, workforce: number): number };
 }
 
 export const at = (batch: SeriesBatch, employer: number, month: number): number => employer * batch.months + month;

@@ -1,6 +1,7 @@
 import type { Thresholds } from '../../config/thresholds.schema.js';
 import type { ShardResult, Shard, StageClock } from './score.service.js';
 import type { NewEmployerIntake } from './series.js';
+import type { FeatureReference } from './features.js';
 
 /**
  * What the scoring threads and their owner say to each other, over the
@@ -14,6 +15,8 @@ export interface ShardWorkerData {
   thresholds: Thresholds;
   /** The model's version when there is one: its predictions are asked of the owning thread. */
   modelVersion: string | null;
+  /** The model's feature reference, for the explanation's drivers. */
+  modelReference: FeatureReference | null;
   logLevel: string;
 }
 

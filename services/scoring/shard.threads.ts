@@ -38,6 +38,7 @@ export async function startShardThreads(opts: ShardThreadsOptions): Promise<Shar
     databaseUrl: opts.databaseUrl,
     thresholds: opts.thresholds,
     modelVersion: opts.model?.version ?? null,
+    modelReference: opts.model?.reference ?? null,
     logLevel: opts.logLevel ?? 'warn',
   };
   const model = opts.model;

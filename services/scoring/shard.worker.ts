@@ -37,6 +37,7 @@ const model: ModelScorer | null =
     ? null
     : {
         version: data.modelVersion,
+        reference: data.modelReference,
         predict: (x, n) =>
           new Promise<Float32Array>((resolve, reject) => {
             const id = nextAsk++;

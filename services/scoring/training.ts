@@ -2,22 +2,78 @@ import type { Thresholds } from '../../config/thresholds.schema.js';
 import { seededRandom } from '../../models/random.js';
 import { buildFeatures, FEATURES_PER_STEP, FEATURE_STEPS } from './features.js';
 import { addMonths, monthRange } from './period.js';
-import { evaluateRules } from './rules/index.js';
+import { evaluateRules, withPeers } from './rules/index.js';
 import { at, type SeriesBatch } from './series.js';
 import type { SeriesRepository } from './series.repository.js';
 import { sliceBatch } from './series.slice.js';
 
 /**
- * Training examples from the database's own history: for each month m of
- * the window, every employer with a workforce of at least MIN_WORKFORCE,
- * its features as of m, and the label "a statutory layoff (a layoff rule
- * hit) in m+1, m+2 or m+3", found by the same rules that score the nightly
- * run. Negatives are sampled (all positives kept); the kept share is
- * returned so probabilities can be corrected back to the true base rate.
+ * Training examples from the database's own history, as the deployment
+ * sees it: for each month m of the window, every employer with at least
+ * the 规模 minimum of staff (thresholds.scale.minJobs: a smaller one cannot
+ * have a layoff of that size), its features as of m, and the label "a
+ * layoff of at least the minimum jobs in m+1, m+2 or m+3", found by the
+ * same rules that score the nightly run. Where officials recorded a
+ * disposition on an employer's alert (核实为规模裁员 / 误报), their word
+ * overrides the rules for the months whose horizon the alert covers.
+ * Negatives are sampled (all positives kept); the kept share is returned so
+ * probabilities can be corrected back to the true base rate.
+ *
+ * Windows shorter than the model's 24 months are padded (features.ts masks
+ * the missing months), so a deployment trains from MIN_HISTORY_MONTHS of
+ * history: FIRST_FEATURE_MONTH months of baseline before the first example,
+ * HORIZON months of labels after the last.
  */
 
 export const HORIZON = 3;
-const MIN_WORKFORCE = 10;
+/** Months of history before the first example month: the rules' baseline needs a few (thresholds.baseline.minHistoryMonths). */
+export const FIRST_FEATURE_MONTH = 3;
+/** The least history `ews train` accepts: with 16 months, 10 example months. */
+export const MIN_HISTORY_MONTHS = 16;
+
+/** What an official recorded on an employer's alert, as a label for the months it covers. */
+export interface LabelOverride {
+  uscc: string;
+  /** 'YYYY-MM': the alert's first and last period. */
+  from: string;
+  to: string;
+  /** true: 核实为规模裁员; false: 误报. */
+  layoff: boolean;
+}
+
+/** Feature months m whose label an override decides: those whose horizon m+1..m+3 reaches into the alert's months. */
+export function overrideFor(overrides: readonly LabelOverride[] | undefined, uscc: string, month: string): boolean | null {
+  if (!overrides) return null;
+  let result: boolean | null = null;
+  for (const o of overrides) {
+    if (o.uscc !== uscc) continue;
+    if (month >= addMonths(o.from, -HORIZON) && month <= addMonths(o.to, -1)) {
+      // A confirmed layoff wins over a false alarm recorded on another alert of the same months.
+      if (o.layoff) return true;
+      result = false;
+    }
+  }
+  return result;
+}
+
+/**
+ * The example months a database of social-insurance history `first`..`last`
+ * allows, or why it allows none; `from`/`to` narrow it.
+ */
+export function trainingWindow(first: string, last: string, from?: string, to?: string): { from: string; to: string } | { refused: string } {
+  const have = monthRange(first, last).length;
+  if (have < MIN_HISTORY_MONTHS) {
+    return { refused: `training needs at least ${MIN_HISTORY_MONTHS} months of social-insurance history (${FIRST_FEATURE_MONTH} of baseline, ${MIN_HISTORY_MONTHS - FIRST_FEATURE_MONTH - HORIZON} example months, ${HORIZON} of labels); the database has ${have} (${first}..${last})` };
+  }
+  const earliest = addMonths(first, FIRST_FEATURE_MONTH);
+  const latest = addMonths(last, -HORIZON);
+  const f = from ?? earliest;
+  const t = to ?? latest;
+  if (f < earliest || t > latest || f > t) {
+    return { refused: `the training window ${f}..${t} needs history the database lacks: with data ${first}..${last}, months ${earliest}..${latest} can be used` };
+  }
+  return { from: f, to: t };
+}
 
 export interface TrainingSet {
   x: Float32Array;
@@ -39,6 +95,8 @@ export interface TrainingOptions {
   seed: number;
   bucketFrom?: number;
   bucketTo?: number;
+  /** Officials' dispositions, which override the rules' label (LabelRepository.overrides). */
+  overrides?: readonly LabelOverride[];
   onMonth?: (month: string, positives: number, samples: number) => void;
 }
 
@@ -58,12 +116,14 @@ export async function buildTrainingSet(series: SeriesRepository, thresholds: Thr
     });
     const featureMonth = batch.months - 1 - HORIZON;
     const labels = await layoffLabels(series, batch, featureMonth, thresholds);
+    const minWorkforce = Math.max(1, thresholds.scale.minJobs);
     const rows: number[] = [];
     const y: number[] = [];
     for (let i = 0; i < batch.size; i++) {
       const k = at(batch, i, featureMonth);
-      if (batch.si[k] !== 1 || (batch.insured[k] as number) < MIN_WORKFORCE) continue;
-      const label = labels[i] as number;
+      if (batch.si[k] !== 1 || (batch.insured[k] as number) < minWorkforce) continue;
+      const said = overrideFor(o.overrides, batch.uscc[i] as string, month);
+      const label = said === null ? (labels[i] as number) : said ? 1 : 0;
       if (label === 0 && random() >= o.negativeKeep) continue;
       rows.push(i);
       y.push(label);
@@ -86,17 +146,17 @@ export async function buildTrainingSet(series: SeriesRepository, thresholds: Thr
   return { x, y, n, steps: FEATURE_STEPS, features: FEATURES_PER_STEP, positives, negativeKeep: o.negativeKeep, months };
 }
 
-/** 1 where the rules find a layoff in any of the HORIZON months after `featureMonth`. */
+/** 1 where the rules find a layoff of at least the 规模 minimum of jobs in any of the HORIZON months after `featureMonth`. */
 async function layoffLabels(series: SeriesRepository, batch: SeriesBatch, featureMonth: number, thresholds: Thresholds): Promise<Uint8Array> {
   const labels = new Uint8Array(batch.size);
   for (let h = 1; h <= HORIZON; h++) {
     const m = featureMonth + h;
     const period = batch.periods[m] as string;
     const view = sliceBatch(batch, m);
-    const ctx = await series.newIntakes([addMonths(period, -1), period]);
+    const ctx = withPeers(await series.newIntakes([addMonths(period, -1), period]), view, thresholds);
     for (let i = 0; i < batch.size; i++) {
       if (labels[i] === 1) continue;
-      if (evaluateRules(view, i, ctx, thresholds).some((hit) => hit.kind === 'layoff')) labels[i] = 1;
+      if (evaluateRules(view, i, ctx, thresholds).some((hit) => hit.kind === 'layoff' && (hit.numbers['excess'] ?? 0) >= thresholds.scale.minJobs)) labels[i] = 1;
     }
   }
   return labels;

@@ -48,6 +48,8 @@ export interface PlannedEvent {
   furloughShare: number;
   involRate: number;
   freezeResidual: number;
+  /** Bit k set: arrears are paid back in month start + k (distress under separability; 0 otherwise). */
+  arrearsPaid: number;
   claimRate: number;
   /** Share of a two-month layoff that leaves in the first month. */
   firstShare: number;
@@ -81,7 +83,7 @@ export function newEvent(id: number, kind: EventKind, employer: number, effectiv
   return {
     id, kind, employer, first: effective, start: effective, effective, spread: 1, end: effective, last: effective,
     fraction: 0, sudden: true, signals: 0, onset: [0, 0, 0, 0, 0, 0], wageDrop: 0, furloughShare: 0, involRate: 0,
-    freezeResidual: 0, claimRate: 0, firstShare: 1, shock: false, lossReason: 'other', filed: false,
+    freezeResidual: 0, arrearsPaid: 0, claimRate: 0, firstShare: 1, shock: false, lossReason: 'other', filed: false,
     filingReason: 'difficulty', effectiveDayNo: 0, filedDayNo: 0, filedMonth: -1, smaller: 0, target: -1,
     reportTransfer: false, workforce: 0, size: 0, intended: 0, emitted: 0, plannedCount: 0, staffAtFiling: 0,
     filingId: '', filingInFeed: false, peakFurloughed: 0,

@@ -7,6 +7,7 @@ import { SECTION_INDEX } from './industry.profile.js';
 import { dayNumber, ordinalOfDay } from './period.calendar.js';
 import { cumulative } from './random.js';
 import type { Rng } from './random.js';
+import { DEFAULT_MICRO_CLOSURE_RATE } from './realism.js';
 
 /**
  * Every employer's events for the whole window, drawn before the first
@@ -14,8 +15,8 @@ import type { Rng } from './random.js';
  * needs its new employer code to exist. Hazards are monthly and competing;
  * an employer rests a few months after an event, and a closure ends it.
  * Rates are per employer-year: layoffs ≈ 1.5% of employers with 20+ staff,
- * closures mostly among micro firms, recovered distress about as often as
- * distress that ends in a layoff.
+ * closures mostly among micro firms (3% a year by default, microClosureRate),
+ * recovered distress about as often as distress that ends in a layoff.
  */
 export interface EventPlan {
   readonly events: PlannedEvent[];
@@ -41,7 +42,10 @@ export function planShock(months: number, rng: Rng): Shock {
 const LEADS = cumulative([0.12, 0.22, 0.24, 0.18, 0.14, 0.1]);
 const LAYOFF_LOSS: readonly LossReason[] = ['orders', 'orders', 'difficulty', 'difficulty', 'orders', 'difficulty', 'difficulty', 'restructuring', 'other', 'other'];
 
-export function planEvents(pop: Population, ctx: PopulationContext, shock: Shock, firstOrdinal: number, rng: Rng): EventPlan {
+/** microClosureRate: share of micro employers (< 10 staff) closing per year (realism.ts). */
+export function planEvents(
+  pop: Population, ctx: PopulationContext, shock: Shock, firstOrdinal: number, rng: Rng, microClosureRate = DEFAULT_MICRO_CLOSURE_RATE,
+): EventPlan {
   const months = pop.months;
   const events: PlannedEvent[] = [];
   const base = pop.count;
@@ -50,7 +54,7 @@ export function planEvents(pop: Population, ctx: PopulationContext, shock: Shock
     const born = pop.firstMonth[e] ?? 0;
     // Larger employers have more units and lines to cut, so more layoff episodes.
     const layoffRate = (w >= 1000 ? 0.05 : w >= 100 ? 0.025 : w >= 20 ? 0.012 : w >= 10 ? 0.005 : 0) / 12;
-    const closureRate = (w < 10 ? 0.03 : w < 50 ? 0.015 : w < 300 ? 0.007 : 0.0025) / 12;
+    const closureRate = (w < 10 ? microClosureRate : w < 50 ? 0.015 : w < 300 ? 0.007 : 0.0025) / 12;
     const distressRate = (w >= 20 ? 0.012 : w >= 10 ? 0.015 : 0.02) / 12;
     const transferRate = (w >= 1000 ? 0.03 : w >= 50 ? 0.01 : 0) / 12;
     const exposed = pop.city[e] === shock.city && pop.section[e] === C;

@@ -11,6 +11,7 @@ import type { FilingCollector } from './filings.collect.js';
 import { formatYuan } from './csv.format.js';
 import { SEASON_RATES, SECTION_INDEX } from './industry.profile.js';
 import type { Rng } from './random.js';
+import { dispersedMean } from './realism.js';
 import type { RegionalModel } from './regional.simulate.js';
 import type { SeasonCalendar } from './season.calendar.js';
 
@@ -46,6 +47,8 @@ class Effects {
   hireMult = 1;
   wageMult = 1;
   arrearsUp = false;
+  /** Arrears paid back this month (intermittent arrears of distress under separability). */
+  arrearsPaid = false;
   /** Share of hires that still happen under a hiring freeze; −1 = no freeze. */
   freeze = -1;
   furlough = 0;
@@ -70,6 +73,7 @@ class Effects {
     this.hireMult = 1;
     this.wageMult = 1;
     this.arrearsUp = false;
+    this.arrearsPaid = false;
     this.freeze = -1;
     this.furlough = 0;
     this.planned = 0;
@@ -92,6 +96,12 @@ export interface MonthFiles {
   readonly hcNamed: boolean;
 }
 
+/** Over-dispersed ordinary quits (realism.ts): dispersion 0 keeps them Poisson and draws nothing from `rng`. */
+export interface ChurnDispersion {
+  readonly dispersion: number;
+  readonly rng: Rng;
+}
+
 export class ProvinceSimulator {
   private readonly fx = new Effects();
 
@@ -104,6 +114,7 @@ export class ProvinceSimulator {
     private readonly defects: DefectInjector,
     private readonly regional: RegionalModel,
     private readonly filings: FilingCollector,
+    private readonly churn?: ChurnDispersion,
   ) {}
 
   async month(t: number, files: MonthFiles): Promise<void> {
@@ -196,7 +207,9 @@ export class ProvinceSimulator {
           away += sepSf;
         }
         seasonalSep = n0 * amp * (rates?.sep[moy] ?? 0);
-        sepQuit = Math.min(rng.poisson(n0 * (churn - natural) + seasonalSep + (gap < 0 ? -gap * REVERT : 0)), avail);
+        let quitMean = n0 * (churn - natural) + seasonalSep + (gap < 0 ? -gap * REVERT : 0);
+        if (this.churn) quitMean = dispersedMean(quitMean, this.churn.dispersion, this.churn.rng);
+        sepQuit = Math.min(rng.poisson(quitMean), avail);
         state.sfAway[e] = returnsEnd ? 0 : away;
         if (sepLayoff > 0 || sepTransfer > 0) state.target[e] = Math.max(1, target - sepLayoff - sepTransfer);
       }
@@ -222,9 +235,11 @@ export class ProvinceSimulator {
       const insured = n0 + hired - separated;
       state.insured[e] = insured;
 
-      // Arrears: rising during distress, paid back after, and a few small firms that are always a little late.
+      // Arrears: rising during distress (paid back some months of a recovering one under separability),
+      // paid back after, and a few small firms that are always a little late.
       let arrears = state.arrears[e] ?? 0;
       if (fx.arrearsUp || (fx.closing && arrears > 0)) arrears = Math.min(arrears + 1, 60);
+      else if (fx.arrearsPaid) arrears = 0;
       else if ((flags & FLAG_CHRONIC_ARREARS) !== 0) arrears = arrears === 0 ? (rng.chance(0.12) ? 1 : 0) : rng.chance(0.5) ? 0 : Math.min(arrears + 1, 3);
       else if (arrears > 0 && rng.chance(0.6)) arrears = 0;
       state.arrears[e] = arrears;
@@ -408,8 +423,12 @@ export class ProvinceSimulator {
     const progress = (t - ev.start + 1) / (sigEnd - ev.start + 1);
     let emitted = 0;
     if ((bits & SIG_ARREARS) !== 0 && t >= (on[0] ?? 0)) {
-      fx.arrearsUp = true;
-      emitted |= SIG_ARREARS;
+      const k = t - ev.start;
+      if (k < 32 && ((ev.arrearsPaid >>> k) & 1) !== 0) fx.arrearsPaid = true;
+      else {
+        fx.arrearsUp = true;
+        emitted |= SIG_ARREARS;
+      }
     }
     if ((bits & SIG_FREEZE) !== 0 && t >= (on[1] ?? 0)) {
       fx.freeze = fx.freeze < 0 ? ev.freezeResidual : Math.min(fx.freeze, ev.freezeResidual);

@@ -13,6 +13,7 @@ import { HC_HEADER, HC_HEADER_NAMED, ProvinceSimulator, SI_HEADER } from './mont
 import { validateOptions } from './options.validate.js';
 import { formatPeriod } from './period.calendar.js';
 import { Rng } from './random.js';
+import { applySeparability } from './realism.js';
 import { RegionalModel } from './regional.simulate.js';
 import { buildCalendar } from './season.calendar.js';
 import { eventRecords, writeEmployers, writeEvents } from './truth.write.js';
@@ -36,6 +37,15 @@ export interface GenerateOptions {
   lastPeriod?: string;
   /** Default true: inject the data defects (truth/defects.jsonl lists them). */
   defects?: boolean;
+  /**
+   * 0–5, default 0: how far a layoff's or closure's precursor run-up differs
+   * (in degree) from distress that recovers; 0 = the same distributions (README "Realism knobs").
+   */
+  separability?: number;
+  /** 0–0.5, default 0.03: share of micro employers (< 10 staff) closing per year. */
+  microClosureRate?: number;
+  /** 0–5, default 0 (Poisson): over-dispersion of ordinary monthly quits, variance = mean + dispersion·mean². */
+  churnDispersion?: number;
   onProgress?: (monthsDone: number, monthsTotal: number) => void;
 }
 
@@ -70,14 +80,17 @@ export async function generateProvince(opts: GenerateOptions): Promise<GenerateS
   const { pop, ctx } = buildPopulation(employers, months, reserve, new Rng(seed, 'population'));
   const planRng = new Rng(seed, 'plan');
   const shock = planShock(months, planRng);
-  const plan = planEvents(pop, ctx, shock, firstOrdinal, planRng);
+  const plan = planEvents(pop, ctx, shock, firstOrdinal, planRng, o.microClosureRate);
+  // Separate streams, drawn from only when a knob is set: the default province stays byte-identical.
+  if (o.separability > 0) applySeparability(plan.events, pop.monitored, pop.baseSize, o.separability, new Rng(seed, 'separability'));
+  const churn = o.churnDispersion > 0 ? { dispersion: o.churnDispersion, rng: new Rng(seed, 'churn') } : undefined;
   const simRng = new Rng(seed, 'simulate');
   const state = new EmployerState(pop, simRng);
   const cal = buildCalendar(firstOrdinal, months);
   const defects = new DefectInjector(o.defects, new Rng(seed, 'defects'), new BatchWriter(join(truthDir, 'defects.jsonl')), pop, months, employers);
   const regional = new RegionalModel(new Rng(seed, 'regional'));
   const filings = new FilingCollector();
-  const sim = new ProvinceSimulator(pop, plan, state, cal, simRng, defects, regional, filings);
+  const sim = new ProvinceSimulator(pop, plan, state, cal, simRng, defects, regional, filings, churn);
 
   const manifest: ManifestEntry[] = [];
   let restatement: ManifestEntry | undefined;
@@ -140,7 +153,10 @@ export async function generateProvince(opts: GenerateOptions): Promise<GenerateS
     firstPeriod: formatPeriod(firstOrdinal), lastPeriod: o.lastPeriod, batches: manifest.length,
     rows, events, defects: { ...defects.counts },
   };
-  const options = { employers, months, seed, lastPeriod: o.lastPeriod, defects: o.defects };
+  const options = {
+    employers, months, seed, lastPeriod: o.lastPeriod, defects: o.defects,
+    separability: o.separability, microClosureRate: o.microClosureRate, churnDispersion: o.churnDispersion,
+  };
   await writeFile(join(truthDir, 'summary.json'), `${JSON.stringify({ ...summary, options }, null, 2)}\n`);
   return summary;
 }

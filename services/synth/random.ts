@@ -121,6 +121,28 @@ export class Rng {
     return x < 0 ? 0 : x;
   }
 
+  /**
+   * Gamma(shape, scale), mean shape·scale: Marsaglia and Tsang's squeeze
+   * for shape ≥ 1, boosted by U^(1/shape) below 1.
+   */
+  gamma(shape: number, scale: number): number {
+    if (!(shape > 0) || !(scale > 0)) return 0;
+    if (shape < 1) return this.gamma(shape + 1, scale) * this.next() ** (1 / shape);
+    const d = shape - 1 / 3;
+    const c = 1 / Math.sqrt(9 * d);
+    for (;;) {
+      let x: number;
+      let v: number;
+      do {
+        x = this.normal();
+        v = 1 + c * x;
+      } while (v <= 0);
+      v = v * v * v;
+      const u = this.next();
+      if (u < 1 - 0.0331 * x * x * x * x || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v * scale;
+    }
+  }
+
   binomial(n: number, p: number): number {
     if (n <= 0 || p <= 0) return 0;
     if (p >= 1) return n;

@@ -4,12 +4,19 @@ import { intOption, printJson, UsageError } from './output.js';
 
 export async function generateCommand(
   ctx: CliContext,
-  opts: { out: string; employers: string; months: string; seed: string; lastPeriod: string; defects: boolean; json?: boolean },
+  opts: {
+    out: string; employers: string; months: string; seed: string; lastPeriod: string; defects: boolean;
+    separability?: string; microClosureRate?: string; churnDispersion?: string; json?: boolean;
+  },
 ): Promise<void> {
   const employers = intOption('employers', opts.employers, 1, 10_000_000);
   const months = intOption('months', opts.months, 1, 240);
   const seed = intOption('seed', opts.seed, 0, 2 ** 31 - 1);
   if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(opts.lastPeriod)) throw new UsageError(`--last-period must be YYYY-MM, got "${opts.lastPeriod}"`);
+  // Ranges and defaults as services/synth/realism.ts (its README: what each knob does).
+  const separability = numberOption('separability', opts.separability, 5, 0);
+  const microClosureRate = numberOption('micro-closure-rate', opts.microClosureRate, 0.5, 0.03);
+  const churnDispersion = numberOption('churn-dispersion', opts.churnDispersion, 5, 0);
   // Loaded on demand: the generator is not needed by any other command.
   const { generateProvince } = await import('../../services/synth/province.generate.js');
   const showProgress = process.stderr.isTTY && !opts.json;
@@ -21,6 +28,9 @@ export async function generateCommand(
     seed,
     lastPeriod: opts.lastPeriod,
     defects: opts.defects,
+    separability,
+    microClosureRate,
+    churnDispersion,
     onProgress: showProgress ? (done: number, total: number) => process.stderr.write(`\rgenerating: month ${done}/${total}`) : undefined,
   });
   if (showProgress) process.stderr.write('\n');
@@ -33,4 +43,13 @@ export async function generateCommand(
   console.log(`feed source: ${summary.sourceDir} (${summary.batches} batches; ${rows})`);
   console.log(`ground truth: ${summary.truthDir}`);
   console.log(`periods ${summary.firstPeriod} to ${summary.lastPeriod}; events ${JSON.stringify(summary.events)}; defects ${JSON.stringify(summary.defects)}`);
+  console.log(`realism: separability ${separability}, micro closure rate ${microClosureRate}, churn dispersion ${churnDispersion}`);
+}
+
+/** A decimal number from 0 to max (intOption's counterpart; `fallback` when not given), or a one-line reason. */
+function numberOption(name: string, value: string | undefined, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = /^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= 0 && n <= max)) throw new UsageError(`--${name} must be a number from 0 to ${max}, got "${value}"`);
+  return n;
 }

@@ -10,9 +10,10 @@ import { generateCommand } from './generate.command.js';
 import { UsageError } from './output.js';
 import { riskListCommand, scoreCommand } from './scoring.commands.js';
 import { alertsListCommand, alertsRaiseCommand, alertsShowCommand, alertsTransitionCommand, notifyListCommand, notifySendCommand } from './alerts.commands.js';
-import { evaluateCommand } from './evaluate.command.js';
+import { evaluateCommand, type EvaluateCliOptions } from './evaluate.command.js';
 import { nightlyCommand, queuesCommand, retryCommand, serveCommand } from './ops.commands.js';
-import { trainCommand } from './train.command.js';
+import { modelsListCommand, modelsPromoteCommand, modelsRollbackCommand } from './models.commands.js';
+import { trainCommand, type TrainCommandOptions } from './train.command.js';
 
 /**
  * `ews <command>`: a thin entry over services/ and workers/. Every command
@@ -73,10 +74,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--seed <n>', 'random seed', '1')
     .option('--last-period <YYYY-MM>', 'the last month generated', '2026-10')
     .option('--no-defects', 'leave out the deliberate data defects')
+    .option('--separability <s>', 'how far layoff run-ups differ from distress that recovers, 0 (not at all) to 5; 1 for evaluation', '0')
+    .option('--micro-closure-rate <r>', 'share of micro employers (< 10 staff) closing per year, 0 to 0.5', '0.03')
+    .option('--churn-dispersion <k>', 'over-dispersion of monthly quits (variance = mean + k·mean²), 0 (Poisson) to 5', '0')
     .option('--json', 'print the summary as JSON')
-    .action(async (opts: { out: string; employers: string; months: string; seed: string; lastPeriod: string; defects: boolean; json?: boolean }) =>
-      generateCommand(ctx(), opts),
-    );
+    .action(async (opts: Parameters<typeof generateCommand>[1]) => generateCommand(ctx(), opts));
 
   program
     .command('score')
@@ -103,18 +105,40 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   program
     .command('train')
-    .description("train the layoff model on the database's history and write a versioned artifact")
-    .option('--out <dir>', 'artifact directory', 'models/default')
-    .option('--from <YYYY-MM>', 'first month of features (default: the earliest with 24 months of history)')
-    .option('--to <YYYY-MM>', 'last month of features (default: 3 months before the latest data)')
-    .option('--epochs <n>', 'training epochs', '12')
-    .option('--seed <n>', 'random seed', '1')
-    .option('--negatives <share>', 'share of negative examples kept', '0.25')
-    .option('--kind <kind>', 'tcn, gru, mlp or logistic', 'tcn')
+    .description(
+      'train a candidate on the database\'s history, judge it on the latest labelled months against the current model, and add it to the model registry (EWS_DATA_DIR/models), current only if better',
+    )
+    .option('--from <YYYY-MM>', 'first labelled month (default: the earliest the history allows)')
+    .option('--to <YYYY-MM>', 'last labelled month (default: 3 months before the latest data); the last --holdout-months of the window are held out')
+    .option('--holdout-months <n>', 'latest labelled months held out to judge the candidate (default TRAIN_HOLDOUT_MONTHS, 3)')
+    .option('--no-promote', 'register the candidate with its figures but leave the current model in place')
+    .option('--epochs <n>', 'training epochs (default TRAIN_EPOCHS, 12)')
+    .option('--seed <n>', 'random seed (default 1)')
+    .option('--negatives <share>', 'share of negative examples kept (default 0.25)')
+    .option('--kind <kind>', 'tcn, gru, mlp or logistic (default TRAIN_KIND, tcn)')
+    .option('--out <dir>', 'instead: write a plain artifact to this folder (not registered, not judged)')
+    .option('--overwrite-shipped', 'with --out models/default: replace the shipped model on purpose')
     .option('--json', 'print the summary as JSON')
-    .action(async (opts: { out: string; from?: string; to?: string; epochs: string; seed: string; negatives: string; kind: string; json?: boolean }) =>
-      trainCommand(ctx(), opts),
-    );
+    .action(async (opts: TrainCommandOptions) => trainCommand(ctx(), opts));
+
+  const models = program.command('models').description('the model registry (EWS_DATA_DIR/models): versions, the current one, promotion and rollback');
+  models
+    .command('list')
+    .description('versions with their figures on the held-out months, which one is current, and why a candidate was not promoted')
+    .option('--json', 'print JSON (with the promotion history)')
+    .action((opts: { json?: boolean }) => modelsListCommand(ctx(), opts));
+  models
+    .command('promote <version>')
+    .description('make a version current (`default`: the shipped model); refuses one trained on other features than this code builds')
+    .option('--by <name>', 'who promotes (recorded in the history; default the login name)')
+    .option('--json', 'print JSON')
+    .action(async (version: string, opts: { by?: string; json?: boolean }) => modelsPromoteCommand(ctx(), version, opts));
+  models
+    .command('rollback')
+    .description('back to the version current before this one, or to the shipped model when there is none')
+    .option('--by <name>', 'who rolls back (recorded in the history; default the login name)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { by?: string; json?: boolean }) => modelsRollbackCommand(ctx(), opts));
 
   const alerts = program.command('alerts').description('alerts: one per employer and kind, and per city; open → acknowledged → resolved');
   alerts
@@ -209,11 +233,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--test-seed <n>', 'seed of the province scored', '2')
     .option('--epochs <n>', 'training epochs of the sequence model', '12')
     .option('--negatives <share>', 'share of negative examples kept in training', '0.25')
-    .option('--out <file>', 'the report (the PR-curve picture goes next to it)', 'models/REPORT.md')
+    .option('--separability <list>', 'generator settings to evaluate at, comma-separated (services/synth/README.md); the first is the justified one', '1,0')
+    .option('--churn-dispersion <k>', 'over-dispersion of ordinary churn in the generated provinces (0: Poisson)', '0.2')
+    .option('--out <file>', 'the report (the PR-curve pictures go next to it)', 'models/REPORT.md')
     .option('--json', 'print the results as JSON')
-    .action(async (opts: { employers: string; months: string; trainSeed: string; testSeed: string; epochs: string; negatives: string; out: string; json?: boolean }) =>
-      evaluateCommand(ctx(), opts),
-    );
+    .action(async (opts: EvaluateCliOptions) => evaluateCommand(ctx(), opts));
 
   program
     .command('demo')

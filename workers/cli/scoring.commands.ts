@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import { cityName } from '../../services/domain/region.js';
 import { FEATURE_SPEC } from '../../services/scoring/features.js';
 import { addMonths, isPeriod } from '../../services/scoring/period.js';
@@ -23,17 +22,17 @@ function period(value: string | undefined): string {
  * shards against the database (SCORE_THREADS, 0: on this thread).
  */
 export async function openModel(ctx: CliContext): Promise<{ model: ModelScorer | null; note: string | null; threads: ShardThreads | null }> {
-  const dir = resolve(ctx.config.scoring.modelDir);
+  const { openScoringModel } = await import('../../models/registry.load.js');
+  const { poolScorer } = await import('../../models/inference.pool.js');
+  const opened = await openScoringModel({ configuredDir: ctx.config.scoring.modelDir, dataDir: ctx.config.dataDir, expected: FEATURE_SPEC, threads: ctx.config.scoring.modelThreads });
+  const { pool, note } = opened;
   let model: ModelScorer | null = null;
-  let note: string | null = null;
-  try {
-    const { startInferencePool } = await import('../../models/inference.pool.js');
-    const pool = await startInferencePool(dir, FEATURE_SPEC, { threads: ctx.config.scoring.modelThreads });
+  if (pool !== null) {
     ctx.onClose(() => pool.close());
-    model = { version: pool.version, predict: (x, n) => pool.predict(x, n, { handOver: true }) };
-  } catch (err) {
-    note = `model not used, scoring with rules only: ${(err as Error).message}`;
-    ctx.log.warn({ modelDir: dir }, note);
+    model = poolScorer(pool);
+  }
+  if (note !== null) {
+    ctx.log.warn({ modelDir: opened.choice.dir }, note);
     process.stderr.write(`ews: ${note}\n`);
   }
   let threads: ShardThreads | null = null;

@@ -1,119 +1,145 @@
-import { resolve } from 'node:path';
-import { sql } from 'kysely';
-import { FEATURE_SPEC, FEATURE_STEPS } from '../../services/scoring/features.js';
-import { addMonths, isPeriod } from '../../services/scoring/period.js';
-import { SeriesRepository } from '../../services/scoring/series.repository.js';
-import { buildTrainingSet, HORIZON } from '../../services/scoring/training.js';
-import type { Thresholds } from '../../config/thresholds.schema.js';
-import type { Database } from '../../services/db/database.js';
+import { existsSync, realpathSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { registryRoot, SHIPPED_MODEL_DIR } from '../../models/registry.js';
+import { trainArtifact, trainStage, type TrainOptions, type TrainStageResult, type TrainSummary } from '../train.stage.js';
 import type { CliContext } from './context.js';
+import { whoami } from './models.commands.js';
 import { intOption, printJson, UsageError } from './output.js';
 
+export { trainArtifact, type TrainOptions, type TrainSummary } from '../train.stage.js';
+
 /**
- * `ews train`: examples from the database's history (features as of month
- * m, label "a layoff rule hit in m+1..m+3"), a TCN trained and calibrated on
- * them, written as a versioned artifact. Negatives are sampled; the
- * calibration is shifted back to the true base rate before saving.
+ * `ews train`: without --out, the retraining stage (the same function as
+ * the monthly `train` job): a candidate trained on the window less its
+ * last --holdout-months labelled months, judged on those months against the
+ * current model, registered as a new version under EWS_DATA_DIR/models, and
+ * promoted only if better. With --out, a plain artifact in that folder, no
+ * judging; the shipped models/default only with --overwrite-shipped.
  */
-export interface TrainOptions {
-  out: string;
+
+export interface TrainCommandOptions {
+  out?: string;
+  overwriteShipped?: boolean;
   from?: string;
   to?: string;
-  epochs: number;
-  seed: number;
-  /** Share of negative examples kept, in (0, 1]. */
-  negatives: number;
-  kind: 'tcn' | 'gru' | 'mlp' | 'logistic';
-  progress?: boolean;
+  epochs?: string;
+  seed?: string;
+  negatives?: string;
+  kind?: string;
+  holdoutMonths?: string;
+  /** --no-promote */
+  promote?: boolean;
+  json?: boolean;
 }
 
-export interface TrainSummary {
-  artifact: string;
-  kind: string;
-  backend: string;
-  window: { from: string; to: string };
-  examples: number;
-  positives: number;
-  metrics: Record<string, unknown>;
-}
+const KINDS = ['tcn', 'gru', 'mlp', 'logistic'] as const;
 
-export async function trainCommand(
-  ctx: CliContext,
-  opts: { out: string; from?: string; to?: string; epochs: string; seed: string; negatives: string; kind: string; json?: boolean },
-): Promise<void> {
-  const epochs = intOption('epochs', opts.epochs, 1, 500);
-  const seed = intOption('seed', opts.seed, 0, 2 ** 31 - 1);
-  const keep = Number(opts.negatives);
-  if (!(keep > 0 && keep <= 1)) throw new UsageError(`--negatives must be a share in (0, 1], got "${opts.negatives}"`);
-  if (!['tcn', 'gru', 'mlp', 'logistic'].includes(opts.kind)) throw new UsageError(`--kind must be tcn, gru, mlp or logistic, got "${opts.kind}"`);
-  const summary = await trainArtifact(await ctx.db(), ctx.config.scoring.thresholds, {
-    out: opts.out,
+export async function trainCommand(ctx: CliContext, opts: TrainCommandOptions): Promise<void> {
+  const t = ctx.config.training;
+  const epochs = opts.epochs !== undefined ? intOption('epochs', opts.epochs, 1, 500) : t.epochs;
+  const seed = opts.seed !== undefined ? intOption('seed', opts.seed, 0, 2 ** 31 - 1) : t.seed;
+  const negatives = opts.negatives !== undefined ? Number(opts.negatives) : t.negatives;
+  if (!(negatives > 0 && negatives <= 1)) throw new UsageError(`--negatives must be a share in (0, 1], got "${opts.negatives}"`);
+  const kind = opts.kind ?? t.kind;
+  if (!(KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kind must be tcn, gru, mlp or logistic, got "${kind}"`);
+  const holdoutMonths = opts.holdoutMonths !== undefined ? intOption('holdout-months', opts.holdoutMonths, 1, 12) : t.holdoutMonths;
+  const progress = process.stderr.isTTY && opts.json !== true;
+  const common = {
     ...(opts.from !== undefined ? { from: opts.from } : {}),
     ...(opts.to !== undefined ? { to: opts.to } : {}),
     epochs,
     seed,
-    negatives: keep,
-    kind: opts.kind as TrainOptions['kind'],
-    progress: process.stderr.isTTY && opts.json !== true,
-  });
+    negatives,
+    kind: kind as TrainOptions['kind'],
+    progress,
+  };
+
+  if (opts.out === undefined) {
+    if (opts.overwriteShipped === true) throw new UsageError(`--overwrite-shipped goes with --out ${SHIPPED_MODEL_DIR}: it replaces the shipped model on purpose`);
+    const result = await trainStage(
+      { database: await ctx.db(), thresholds: ctx.config.scoring.thresholds, dataDir: ctx.config.dataDir, configuredModelDir: ctx.config.scoring.modelDir, log: ctx.log },
+      { ...common, holdoutMonths, promote: opts.promote !== false, by: `ews train (${whoami()})` },
+    );
+    if (opts.json) printJson(result);
+    else printStage(result);
+    return;
+  }
+
+  if (opts.holdoutMonths !== undefined || opts.promote === false) throw new UsageError('--holdout-months and --no-promote judge a registry version: leave out --out');
+  const target = canonical(opts.out);
+  const shipped = canonical(SHIPPED_MODEL_DIR);
+  const registry = canonical(registryRoot(ctx.config.dataDir));
+  if (inside(target, registry)) throw new UsageError(`${opts.out} is inside the model registry ${registry}: run \`ews train\` without --out to add a version there`);
+  const intoShipped = inside(target, shipped);
+  if (intoShipped && opts.overwriteShipped !== true) {
+    throw new UsageError(
+      `refusing to write into the shipped model ${shipped}: \`ews train\` without --out adds a version to the model registry (${registry}); to replace the shipped model on purpose, add --overwrite-shipped`,
+    );
+  }
+  if (opts.overwriteShipped === true && target !== shipped) throw new UsageError(`--overwrite-shipped replaces the shipped model ${shipped} itself: --out must name that folder`);
+
+  const database = await ctx.db();
+  let summary: TrainSummary;
+  if (intoShipped) {
+    // Trained beside it, then its three files replaced one by one (its README stays).
+    const staging = `${shipped}.training-${process.pid}-${Date.now()}`;
+    try {
+      summary = await trainArtifact(database, ctx.config.scoring.thresholds, { ...common, out: staging });
+      for (const file of ['weights.bin', 'model.json', 'metadata.json']) {
+        const tmp = path.join(shipped, `.${file}.tmp-${process.pid}`);
+        await fs.copyFile(path.join(staging, file), tmp);
+        await fs.rename(tmp, path.join(shipped, file));
+      }
+      summary = { ...summary, artifact: shipped };
+    } finally {
+      await fs.rm(staging, { recursive: true, force: true });
+    }
+  } else {
+    summary = await trainArtifact(database, ctx.config.scoring.thresholds, { ...common, out: target });
+  }
   if (opts.json) printJson(summary);
   else {
     console.log(`trained ${summary.kind} on ${summary.examples} examples (${summary.positives} positive) from ${summary.window.from} to ${summary.window.to}, backend ${summary.backend}`);
     console.log(`validation: ${JSON.stringify(summary.metrics)}`);
-    console.log(`artifact: ${summary.artifact}`);
+    console.log(`artifact: ${summary.artifact}${intoShipped ? ' (the shipped model, replaced)' : ' (not in the model registry: point MODEL_DIR at it to score with it)'}`);
   }
 }
 
-/** Examples from the database's history, a model trained and calibrated on them, saved as an artifact (ews train, ews evaluate). */
-export async function trainArtifact(database: Database, thresholds: Thresholds, opts: TrainOptions): Promise<TrainSummary> {
-  const { epochs, seed, negatives: keep } = opts;
-  const range = await sql<{ first: string | null; last: string | null }>`
-    SELECT to_char(min(period), 'YYYY-MM') AS first, to_char(max(period), 'YYYY-MM') AS last FROM social_insurance`.execute(database.db);
-  const first = range.rows[0]?.first ?? null;
-  const last = range.rows[0]?.last ?? null;
-  if (first === null || last === null) throw new UsageError('no social-insurance history to train on: ingest feeds first');
-  // Features need 24 months before m (plus one for the baseline); labels need HORIZON after.
-  const earliest = addMonths(first, FEATURE_STEPS);
-  const latest = addMonths(last, -HORIZON);
-  const from = opts.from ?? earliest;
-  const to = opts.to ?? latest;
-  for (const [name, v] of [['from', from], ['to', to]] as const) if (!isPeriod(v)) throw new UsageError(`--${name} must be YYYY-MM, got "${v}"`);
-  if (from < earliest || to > latest || from > to) {
-    throw new UsageError(`the training window ${from}..${to} needs history the database lacks: with data ${first}..${last}, months ${earliest}..${latest} can be used`);
+function printStage(r: TrainStageResult): void {
+  if (r.skipped) {
+    console.log(`nothing to train: ${r.reason}`);
+    return;
   }
-  const progress = opts.progress === true;
-  const set = await buildTrainingSet(new SeriesRepository(database), thresholds, {
-    from,
-    to,
-    negativeKeep: keep,
-    seed,
-    onMonth: (m, pos, n) => progress && process.stderr.write(`\rexamples ${m}: ${n} (${pos} positive)\u001b[K`),
-  });
-  if (progress) process.stderr.write('\n');
-  if (set.positives < 10) throw new UsageError(`only ${set.positives} positive examples in ${from}..${to}: too few to train on`);
+  const ap = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(4));
+  console.log(`trained ${r.kind} on ${r.examples} examples (${r.positives} positive) from ${r.trainingWindow.from} to ${r.trainingWindow.to}, backend ${r.backend}`);
+  const h = r.holdout;
+  console.log(`held out ${h.window.from}..${h.window.to}: ${h.n} examples, ${h.positives} positive`);
+  console.log(`  candidate ${r.version}: average precision ${ap(h.candidate.averagePrecision)}, log-loss ${ap(h.candidate.logLoss)}`);
+  console.log(
+    h.current.averagePrecision === null
+      ? `  current   ${h.current.version}: not scored (${h.current.note ?? 'no score'})`
+      : `  current   ${h.current.version}: average precision ${ap(h.current.averagePrecision)}, log-loss ${ap(h.current.logLoss)}`,
+  );
+  console.log(r.promoted ? `promoted ${r.version}: ${r.reason}` : `not promoted (${r.status}): ${r.reason}`);
+  console.log(`artifact: ${r.artifact}`);
+  if (r.modelDirOverride !== null) console.log(`note: MODEL_DIR is set (${r.modelDirOverride}): scoring keeps loading it, not the registry's current version`);
+}
 
-  const { trainModel } = await import('../../models/train.js');
-  const { saveArtifact } = await import('../../models/artifact.js');
-  const trained = await trainModel({
-    x: set.x,
-    y: set.y,
-    n: set.n,
-    steps: set.steps,
-    features: set.features,
-    kind: opts.kind,
-    epochs,
-    seed,
-    onEpoch: (e, l) => progress && process.stderr.write(`\repoch ${e + 1}/${epochs}: loss ${l.loss.toFixed(4)}${l.valLoss !== undefined ? `, validation ${l.valLoss.toFixed(4)}` : ''}\u001b[K`),
-  });
-  if (progress) process.stderr.write('\n');
-  // Platt on sampled data → the true base rate: the logit shifts by log(share kept).
-  trained.calibration = { ...trained.calibration, b: trained.calibration.b + Math.log(keep) };
-  const dir = resolve(opts.out);
-  await saveArtifact(dir, trained, {
-    featureSpec: FEATURE_SPEC,
-    trainingWindow: { from, to },
-    seed,
-    notes: `labels: a layoff rule hit within ${HORIZON} months; negatives sampled at ${keep}; ${set.n} examples, ${set.positives} positive`,
-  });
-  return { artifact: dir, kind: trained.kind, backend: trained.backend, window: { from, to }, examples: set.n, positives: set.positives, metrics: { ...trained.metrics } };
+/** The absolute path with symbolic links resolved as far as it exists, so two spellings of one folder compare equal. */
+function canonical(p: string): string {
+  let head = path.resolve(p);
+  const tail: string[] = [];
+  while (!existsSync(head)) {
+    const parent = path.dirname(head);
+    if (parent === head) break;
+    tail.unshift(path.basename(head));
+    head = parent;
+  }
+  return path.join(existsSync(head) ? realpathSync(head) : head, ...tail);
+}
+
+function inside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }

@@ -57,7 +57,7 @@ export function statutoryLayoff(v: EmployerView, h: EmployerHistory, m: number, 
   const caused = months.reduce((s, b) => s + b.caused, 0);
   const expected = months.reduce((s, b) => s + b.expected, 0);
   const excess = months.reduce((s, b) => s + b.excess, 0);
-  const band = months.length === 1 ? first.band : noiseBand(expected, 0, t);
+  const band = months.length === 1 ? first.band : noiseBand(expected, 0, t, first.dispersion);
   const test = closedFrom >= 0 ? closureLine(caused, first.workforce) : statutoryLine(excess, first.workforce, band, t);
   return { from, to: m, separated, transferReported, natural, caused, expected, excess, workforce: first.workforce, band, test, months };
 }
@@ -285,7 +285,7 @@ export function cumulativeExcess(v: EmployerView, h: EmployerHistory, j: number,
   }
   excess = Math.max(0, excess);
   const declineThreshold = Math.max(cfg.share * start.workforce, cfg.floor);
-  const threshold = Math.max(declineThreshold, noiseBand(expected, 0, t));
+  const threshold = Math.max(declineThreshold, noiseBand(expected, 0, t, start.dispersion));
   const netDecline = Math.max(0, start.workforce - (v.insured[j] ?? 0));
   return {
     from,
@@ -390,7 +390,7 @@ export function transferMatchedRule(v: EmployerView, h: EmployerHistory, m: numb
   const from = paired ? m - 1 : m;
   const prev = paired ? h.baseline[m - 1] : undefined;
   const excess = b.excess + (prev?.excess ?? 0);
-  const band = prev ? noiseBand(b.expected + prev.expected, 0, t) : b.band;
+  const band = prev ? noiseBand(b.expected + prev.expected, 0, t, prev.dispersion) : b.band;
   if (!meetsStatutoryLine(excess, prev?.workforce ?? b.workforce, band, t)) return null;
   return makeHit('transferMatched', periodOf(v, m), windowOf(v, from, m), {
     excess, intakeInsured: moved.intake.insured, intakeHired: moved.intake.hired, tolerance: t.transfer.tolerance,

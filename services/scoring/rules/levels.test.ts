@@ -24,8 +24,8 @@ describe('employerLevel', () => {
     expect(employerLevel([hit('law41', { excess: 510 })], null, 510, t).level).toBe(1);
   });
 
-  it('an unreported layoff of a handful of people is Ⅲ, not Ⅱ (ruleJobs)', () => {
-    expect(employerLevel([hit('unreported', { excess: 6 }), hit('law41', { excess: 6 })], null, 6, t).level).toBe(3);
+  it('an unreported layoff of a dozen people is Ⅲ, not Ⅱ (ruleJobs)', () => {
+    expect(employerLevel([hit('unreported', { excess: 12 }), hit('law41', { excess: 12 })], null, 12, t).level).toBe(3);
     expect(employerLevel([hit('unreported', { excess: 20 }), hit('law41', { excess: 20 })], null, 20, t).level).toBe(2);
   });
 
@@ -39,7 +39,7 @@ describe('employerLevel', () => {
       level: 2,
       reasons: ['未报告经济性裁员（30 人）'],
     });
-    expect(employerLevel([], 0.85, 120, t)).toEqual({ level: 2, reasons: ['模型裁员概率 0.85（≥ 0.8），涉及岗位 120 个'] });
+    expect(employerLevel([], 0.85, 120, t)).toEqual({ level: 2, reasons: ['模型裁员概率 0.85（≥ 0.8），涉及岗位 120 个，预计减员 102 人'] });
     expect(employerLevel([], 0.85, 99, t).level).toBe(3);
   });
 
@@ -52,8 +52,30 @@ describe('employerLevel', () => {
 
   it('Ⅳ: distress hits, or probability 0.3', () => {
     for (const rule of ['uiClaimsSurge', 'arrears', 'plannedLayoffs', 'distressSignals'] as const) expect(employerLevel([hit(rule)], null, 0, t).level).toBe(4);
-    expect(employerLevel([], 0.3, 0, t).level).toBe(4);
+    expect(employerLevel([], 0.3, 10, t).level).toBe(4);
     expect(employerLevel([], 0.29, 1000, t)).toEqual({ level: null, reasons: [] });
+  });
+
+  it('levels follow expected job losses: the model needs probability × jobs at stake, not probability alone', () => {
+    // 0.3 × 5 = 1.5 expected losses: below Ⅳ's 2.
+    expect(employerLevel([], 0.3, 5, t).level).toBe(null);
+    expect(employerLevel([], 0.4, 5, t).level).toBe(4);
+    // 0.95 × 100 = 95 ≥ 80 reaches Ⅱ; 0.81 × 98 = 79.4 does not.
+    expect(employerLevel([], 0.95, 100, t).level).toBe(2);
+    expect(employerLevel([], 0.81, 98, t).level).toBe(3);
+  });
+
+  it('规模: a layoff or closure below the minimum jobs at stake is listed at Ⅳ, never Ⅲ or above', () => {
+    const closure = [hit('law41', { excess: 5, closure: 1 })];
+    expect(employerLevel(closure, null, 5, t)).toEqual({
+      level: 4,
+      reasons: ['达到法定裁员规模（超出基线 5 人）', '模型不可用，仅按规则判定', '涉及岗位 5 个，低于规模下限 10 个，列为Ⅳ级关注'],
+    });
+    expect(employerLevel([hit('unreported', { excess: 9 }), hit('law41', { excess: 9 })], 0.9, 9, t).level).toBe(4);
+    expect(employerLevel(closure, null, 10, t).level).toBe(3);
+    // The minimum is configuration: 0 follows the letter of Art. 41 alone.
+    const letter = { ...t, scale: { minJobs: 0 } };
+    expect(employerLevel(closure, null, 5, letter).level).toBe(3);
   });
 
   it('crosscheck findings never raise a level', () => {

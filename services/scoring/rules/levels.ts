@@ -70,12 +70,17 @@ export function employerLevel(
       if (hit.kind !== 'crosscheck' && cfg.rules.includes(hit.rule) && jobs >= cfg.ruleJobs) reasons.push(REASON[hit.rule](hit));
     }
     if (cfg.layoffJobs !== null && layoff && jobs >= cfg.layoffJobs) reasons.push(`涉及岗位 ${people(jobs)} 个（≥ ${cfg.layoffJobs}）且有裁员`);
-    if (p !== null && cfg.probability !== null && p >= cfg.probability && jobs >= cfg.minJobs) {
-      reasons.push(`模型裁员概率 ${p.toFixed(2)}（≥ ${cfg.probability}），涉及岗位 ${people(jobs)} 个`);
+    if (p !== null && cfg.probability !== null && p >= cfg.probability && jobs >= cfg.minJobs && p * jobs >= cfg.minExpectedJobs) {
+      reasons.push(`模型裁员概率 ${p.toFixed(2)}（≥ ${cfg.probability}），涉及岗位 ${people(jobs)} 个，预计减员 ${people(Math.round(p * jobs))} 人`);
     }
     if (reasons.length > 0) {
       const unique = [...new Set(reasons)];
       if (p === null) unique.push('模型不可用，仅按规则判定');
+      // 规模: below the minimum, whatever reached a higher level is a watch, not a warning.
+      if (level < 4 && jobs < t.scale.minJobs) {
+        unique.push(`涉及岗位 ${people(jobs)} 个，低于规模下限 ${t.scale.minJobs} 个，列为Ⅳ级关注`);
+        return { level: 4, reasons: unique };
+      }
       return { level, reasons: unique };
     }
   }

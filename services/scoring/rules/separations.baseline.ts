@@ -2,6 +2,7 @@ import type { Thresholds } from '../../../config/thresholds.schema.js';
 import type { ScoringContext } from '../series.js';
 import type { EmployerView } from './employer.view.js';
 import { calendarMonth, insertSorted, median } from './employer.view.js';
+import { cappedSquare } from './dispersion.js';
 import { poissonCritical } from './poisson.tail.js';
 import { meetsStatutoryLine } from './statutory.line.js';
 import type { TransferMatch } from './transfer.match.js';
@@ -53,6 +54,8 @@ export interface MonthBaseline {
   readonly expected: number;
   /** How far separations stray above `expected` by chance (noiseBand). */
   readonly band: number;
+  /** Variance / mean of the employer's ordinary separations: its own, shrunk towards its peers' (dispersion.ts); 1 = Poisson. */
+  readonly dispersion: number;
   /** max(0, caused − expected); 0 in an employer's first month. */
   readonly excess: number;
   /** Months the level was taken from. */
@@ -74,7 +77,7 @@ export interface EmployerHistory {
 }
 
 const NONE: MonthBaseline = {
-  basis: 'none', caused: 0, workforce: 0, levelRate: 0, level: 0, seasonal: 1, seasonYears: 0, allowance: 0, expected: 0, band: 0, excess: 0, historyMonths: 0,
+  basis: 'none', caused: 0, workforce: 0, levelRate: 0, level: 0, seasonal: 1, seasonYears: 0, allowance: 0, expected: 0, band: 0, dispersion: 1, excess: 0, historyMonths: 0,
 };
 
 /** A month whose separations say something about normal churn. */
@@ -90,7 +93,7 @@ export function analyseHistory(v: EmployerView, ctx: ScoringContext, t: Threshol
   const excluded = new Uint8Array(n);
   const transfer: (TransferMatch | null)[] = new Array<TransferMatch | null>(n).fill(null);
   for (let m = 0; m < n; m++) {
-    const b = monthBaseline(v, m, baseline, layoff, transfer, excluded, t);
+    const b = monthBaseline(v, m, baseline, layoff, transfer, excluded, t, ctx.peers);
     baseline.push(b);
     if (!isScored(b) || b.excess <= 0) continue;
     // Only an excess of statutory size is checked against new codes: matching every small excess would let chance hide creeping layoffs.
@@ -107,7 +110,7 @@ export function analyseHistory(v: EmployerView, ctx: ScoringContext, t: Threshol
     const p = baseline[m - 1];
     if (!t.law41.twoMonths || !isScored(p) || p === undefined || p.excess <= 0 || excluded[m - 1] === 1) continue;
     const both = p.excess + b.excess;
-    if (!meetsStatutoryLine(both, p.workforce, noiseBand(p.expected + b.expected, 0, t), t)) continue;
+    if (!meetsStatutoryLine(both, p.workforce, noiseBand(p.expected + b.expected, 0, t, p.dispersion), t)) continue;
     const movedBoth = matchTransfer(v, ctx, both, m - 1, m + 1, t);
     if (movedBoth) {
       transfer[m - 1] = movedBoth;
@@ -132,6 +135,7 @@ export function monthBaseline(
   transfer: readonly (TransferMatch | null)[],
   excluded: Uint8Array,
   t: Thresholds,
+  peers?: ScoringContext['peers'],
 ): MonthBaseline {
   if (v.present[m] !== 1) return NONE;
   const cfg = t.baseline;
@@ -158,6 +162,7 @@ export function monthBaseline(
   const level = levelRate * workforce;
   let spread = 0;
   if (basis === 'history') spread = 1.4826 * medianDeviation(rates, count, mid) * workforce;
+  const dispersion = basis === 'history' ? ownDispersion(v, m, levelRate, peers?.of(v.section, workforce) ?? 1, t) : Math.max(1, Math.min(cfg.maxDispersion, peers?.of(v.section, workforce) ?? 1));
 
   let seasonal = 1;
   let seasonYears = 0;
@@ -168,7 +173,7 @@ export function monthBaseline(
     ({ factor: seasonal, years: seasonYears } = seasonalFactor(v, m, (caused + 1) / (level + 1), prior, layoff, transfer, t));
   }
   const expected = level * seasonal + allowance;
-  const band = noiseBand(expected, spread * seasonal, t);
+  const band = noiseBand(expected, spread * seasonal, t, dispersion);
   return {
     basis,
     caused,
@@ -180,6 +185,7 @@ export function monthBaseline(
     allowance,
     expected,
     band,
+    dispersion,
     excess: basis === 'first' ? 0 : Math.max(0, caused - expected),
     historyMonths: basis === 'history' ? count : 0,
   };
@@ -187,17 +193,49 @@ export function monthBaseline(
 
 /**
  * How far separations stray above `expected` by chance at rarity z
- * (poisson.tail.ts): the exact Poisson count a month reaches with the
- * probability of z normal sigmas, or z times the history's own spread
- * (plus the skew term) when that is wider. A firm that loses 0.6 people a
- * month on average loses 3 in some month about once in 40 months, and 4
- * about once in 300; the band is where that becomes rarer than z allows.
+ * (poisson.tail.ts): the count a month reaches with the probability of z
+ * normal sigmas under the employer's own dispersion φ — the quasi-Poisson
+ * tail φ · PoissonCritical(expected / φ), the exact Poisson tail at φ = 1 —
+ * or z times the history's own spread (plus the skew term) when that is
+ * wider. A firm that loses 0.6 people a month on average loses 3 in some
+ * month about once in 40 months, and 4 about once in 300 when its leavers
+ * come one by one; a firm whose leavers come in pairs (φ = 2) does so far
+ * more often.
  */
-export function noiseBand(expected: number, spread: number, t: Thresholds): number {
+export function noiseBand(expected: number, spread: number, t: Thresholds, dispersion = 1): number {
   const z = t.baseline.noiseSigmas;
   const e = Math.max(0, expected);
-  const chance = poissonCritical(e, z) - e;
+  const phi = Number.isFinite(dispersion) && dispersion > 1 ? dispersion : 1;
+  const chance = phi === 1 ? poissonCritical(e, z) - e : phi * poissonCritical(e / phi, z) - e;
   return Math.max(chance, z * spread + Math.max(0, (z * z - 1) / 6));
+}
+
+/**
+ * The employer's own dispersion over the last `windowMonths` months outside
+ * the festival (Pearson's Σ (c − λ)² / Σ λ around the level, each month's
+ * residual capped: dispersion.ts), shrunk towards its peers' by
+ * `dispersionPriorMonths` months of weight, so a short history leans on its
+ * peers. Months flagged as layoffs count too, capped: a lump of ordinary
+ * churn that a Poisson band once flagged is exactly what shows the
+ * employer's churn comes in lumps.
+ */
+function ownDispersion(v: EmployerView, m: number, levelRate: number, peer: number, t: Thresholds): number {
+  const cfg = t.baseline;
+  let ss = 0;
+  let lam = 0;
+  let used = 0;
+  for (let j = m - 1; j >= 0 && used < cfg.windowMonths; j--) {
+    const w = v.workforce[j] ?? 0;
+    if (v.present[j] !== 1 || !(w > 0) || isFestival(v, j, t)) continue;
+    const lambda = levelRate * w;
+    ss += cappedSquare(v.caused[j] ?? 0, lambda);
+    lam += lambda;
+    used++;
+  }
+  const own = lam > 0 && used > 1 ? (ss / lam) * (used / (used - 1)) : peer;
+  const k = cfg.dispersionPriorMonths;
+  const phi = (used * own + k * peer) / (used + k);
+  return Math.max(1, Math.min(cfg.maxDispersion, phi));
 }
 
 let rateBuf = new Float64Array(24);

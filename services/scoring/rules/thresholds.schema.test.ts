@@ -12,14 +12,15 @@ describe('thresholds schema', () => {
   it('has a default for everything', () => {
     expect(defaultThresholds.law41).toEqual({ minExcess: 20, smallWorkforceBelow: 200, smallShare: 0.1, smallFloor: 3, twoMonths: true, closureMinWorkforce: 3, corroboratedClosureMinWorkforce: 1, closureMonths: 3, closureShare: 0.8 });
     expect(defaultThresholds.cut300of600).toEqual({ minExcess: 300, minWorkforce: 600 });
-    expect(defaultThresholds.levels.I).toEqual({ rules: ['closure600', 'cut300of600'], probability: null, minJobs: 500, layoffJobs: 500, ruleJobs: 0 });
+    expect(defaultThresholds.levels.I).toEqual({ rules: ['closure600', 'cut300of600'], probability: null, minJobs: 500, layoffJobs: 500, ruleJobs: 0, minExpectedJobs: 0 });
+    expect(defaultThresholds.scale).toEqual({ minJobs: 10 });
     expect(defaultThresholds.levels.II.probability).toBe(0.8);
     expect(Object.isFrozen(defaultThresholds.levels.I.rules)).toBe(true);
   });
 
   it('keeps the other defaults of a level when one field is overridden', () => {
     const t = thresholdsSchema.parse({ levels: { II: { probability: 0.85 } } });
-    expect(t.levels.II).toEqual({ rules: ['concentrated200', 'unreported'], probability: 0.85, minJobs: 100, layoffJobs: null, ruleJobs: 20 });
+    expect(t.levels.II).toEqual({ rules: ['concentrated200', 'unreported'], probability: 0.85, minJobs: 100, layoffJobs: null, ruleJobs: 20, minExpectedJobs: 80 });
   });
 
   it('rejects unknown keys', () => {
