@@ -283,8 +283,8 @@ export const thresholdsSchema = z
         I: levelSchema({ rules: ['closure600', 'cut300of600'], probability: null, minJobs: 500, layoffJobs: 500, minExpectedJobs: 0 }),
         /** Ⅱ 橙色 严重: 山东 200, an unreported statutory layoff, or the model at 0.8 with 100+ jobs at stake and 80+ expected job losses (ours). */
         II: levelSchema({ rules: ['concentrated200', 'unreported'], probability: 0.8, minJobs: 100, layoffJobs: null, ruleJobs: 20, minExpectedJobs: 80 }),
-        /** Ⅲ 黄色 较重: the statutory line (劳动合同法第四十一条) or 威海 cumulative 10%, or the model at 0.5 with 20+ jobs at stake and 10+ expected job losses (ours: the 规模 minimum). */
-        III: levelSchema({ rules: ['law41', 'cumulative12'], probability: 0.5, minJobs: 20, layoffJobs: null, minExpectedJobs: 10 }),
+        /** Ⅲ 黄色 较重: the statutory line (劳动合同法第四十一条) or 威海 cumulative 10%, or the model at 0.5 with the 规模 minimum of jobs at stake (10) and 5+ expected job losses (ours). */
+        III: levelSchema({ rules: ['law41', 'cumulative12'], probability: 0.5, minJobs: 10, layoffJobs: null, minExpectedJobs: 5 }),
         /** Ⅳ 蓝色 一般: leading distress signals, a layoff below the 规模 minimum, or the model at 0.3 with 2+ expected job losses (ours). */
         IV: levelSchema({ rules: ['uiClaimsSurge', 'arrears', 'plannedLayoffs', 'distressSignals'], probability: 0.3, minJobs: 0, layoffJobs: null, minExpectedJobs: 2 }),
       })

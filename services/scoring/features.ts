@@ -191,9 +191,9 @@ function leadingFeatures(b: SeriesBatch, i: number, m: number, monthEnds: readon
   const k = at(b, i, m);
   if (b.si[k] === 1) {
     let max6 = 0;
+    const base = i * b.months;
     for (let j = Math.max(0, m - 5); j <= m; j++) {
-      const kj = at(b, i, j);
-      if (b.si[kj] === 1) max6 = Math.max(max6, b.arrearsMonths[kj] as number);
+      if (b.si[base + j] === 1) max6 = Math.max(max6, b.arrearsMonths[base + j] as number);
     }
     out[o + ARREARS_MAX6] = clip(max6 / 6, 0, 2);
     const back = m - 3;
@@ -202,15 +202,8 @@ function leadingFeatures(b: SeriesBatch, i: number, m: number, monthEnds: readon
     out[o + WAGE_VS_3] = wageAgainst(m, 3);
     out[o + WAGE_VS_12] = wageAgainst(m, 12);
     // Months since the last hire, from the first month the employer was seen (a new firm has hired just now).
-    let since = 12;
-    for (let j = m; j >= Math.max(0, m - 11); j--) {
-      const kj = at(b, i, j);
-      if ((b.si[kj] === 1 && (b.hired[kj] as number) > 0) || j === firstPresent) {
-        since = m - j;
-        break;
-      }
-    }
-    out[o + SINCE_HIRE] = since / 12;
+    const hire = Math.max(presence.lastHire[m] as number, firstPresent);
+    out[o + SINCE_HIRE] = hire < 0 ? 1 : Math.min(12, m - hire) / 12;
   }
   const filings = b.filings[i];
   if (filings !== undefined && filings.length > 0) {
@@ -228,19 +221,27 @@ function leadingFeatures(b: SeriesBatch, i: number, m: number, monthEnds: readon
   }
 }
 
-/** Months with a social-insurance row up to each month, and the first such month, of the employer being built. */
-const presence = { upTo: new Int32Array(64), first: -1 };
+/**
+ * Of the employer being built, up to each month: how many months have a
+ * social-insurance row, and the last month with a hire (−1: none); and the
+ * first month with a row.
+ */
+let presence = { upTo: new Int32Array(64), lastHire: new Int32Array(64), first: -1 };
 
 function countPresent(b: SeriesBatch, i: number, to: number): void {
-  if (presence.upTo.length <= to) presence.upTo = new Int32Array(to + 1);
+  if (presence.upTo.length <= to) presence = { upTo: new Int32Array(to + 1), lastHire: new Int32Array(to + 1), first: -1 };
   let n = 0;
+  let hire = -1;
   presence.first = -1;
+  const base = i * b.months;
   for (let j = 0; j <= to; j++) {
-    if (b.si[at(b, i, j)] === 1) {
+    if (b.si[base + j] === 1) {
       n++;
       if (presence.first < 0) presence.first = j;
+      if ((b.hired[base + j] as number) > 0) hire = j;
     }
     presence.upTo[j] = n;
+    presence.lastHire[j] = hire;
   }
 }
 
@@ -259,19 +260,21 @@ function wageAgainst(m: number, back: number): number {
  * province; cells of fewer than PEER_MIN employers say 0.
  */
 function peerArrears(b: SeriesBatch, from: number, to: number): { of(i: number, m: number): number } {
-  const cells = new Map<string, number>();
+  // Cell = city (numbered as met) × section letter (A–Z, 26 for unknown): no string built per employer.
+  const cities = new Map<string, number>();
   const cellOf = new Int32Array(b.size);
   for (let i = 0; i < b.size; i++) {
-    const key = `${b.cityCode[i] ?? ''}${(b.industryCode[i] ?? '').charAt(0)}`;
-    let c = cells.get(key);
+    const city = b.cityCode[i] ?? '';
+    let c = cities.get(city);
     if (c === undefined) {
-      c = cells.size;
-      cells.set(key, c);
+      c = cities.size;
+      cities.set(city, c);
     }
-    cellOf[i] = c;
+    const code = (b.industryCode[i] ?? '').charCodeAt(0) - 65;
+    cellOf[i] = c * 27 + (code >= 0 && code < 26 ? code : 26);
   }
   const span = Math.max(0, to - from + 1);
-  const nCells = cells.size;
+  const nCells = cities.size * 27;
   const seen = new Float64Array(nCells * span);
   const late = new Float64Array(nCells * span);
   const allSeen = new Float64Array(span);

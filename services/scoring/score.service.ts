@@ -180,8 +180,11 @@ export function judgeEmployer(
   // the model sees a layoff coming (at least the lowest level's cut-off),
   // the share of the workforce a layoff typically takes. The expected loss
   // (× probability) is the cities' measure, not the employer's.
+  // What the model predicts is a layoff of at least the 规模 minimum (its training label), so
+  // the jobs at stake when it sees one coming are at least that many, never more than the staff.
   const modelCut = thresholds.levels.IV.probability ?? 1;
-  const jobsAtStake = Math.round(Math.max(excess, planned, p !== null && p >= modelCut ? workforce * TYPICAL_LAYOFF_SHARE : 0));
+  const predicted = p !== null && p >= modelCut ? Math.min(workforce, Math.max(thresholds.scale.minJobs, workforce * TYPICAL_LAYOFF_SHARE)) : 0;
+  const jobsAtStake = Math.round(Math.max(excess, planned, predicted));
   const { level, reasons } = employerLevel(hits, p, jobsAtStake, thresholds);
   const ruleLevel = p === null ? level : employerLevel(hits, null, Math.round(Math.max(excess, planned)), thresholds).level;
   return { hits, workforce, excess, jobsAtStake, level, ruleLevel, reasons: [...reasons] };

@@ -1,6 +1,6 @@
 import type { Thresholds } from '../../../config/thresholds.schema.js';
 import { employerCaused } from '../features.js';
-import { at, type ScoringContext, type SeriesBatch } from '../series.js';
+import type { ScoringContext, SeriesBatch } from '../series.js';
 
 /**
  * How much more a month's separations stray than a Poisson count would:
@@ -46,13 +46,13 @@ export interface PeerDispersion {
 }
 
 /**
- * Peers' dispersion from the batch's months up to `lastMonth` (exclusive of
- * the month scored, so a layoff under way does not widen its own band).
+ * Peers' dispersion from the batch's months before `lastMonth` (by default
+ * all but the month scored and the one before, as for the employer's own:
+ * separations.baseline.ts employerDispersion).
  */
-export function peerDispersion(b: SeriesBatch, lastMonth = b.months - 1, maxDispersion = Infinity): PeerDispersion {
-  const cells = new Map<string, number>();
-  const ss: number[] = [];
-  const lam: number[] = [];
+export function peerDispersion(b: SeriesBatch, lastMonth = b.months - 2, maxDispersion = Infinity): PeerDispersion {
+  const ss = new Float64Array(CELLS);
+  const lam = new Float64Array(CELLS);
   let poolSs = 0;
   let poolLam = 0;
   for (let i = 0; i < b.size; i++) {
@@ -60,8 +60,9 @@ export function peerDispersion(b: SeriesBatch, lastMonth = b.months - 1, maxDisp
     let sumW = 0;
     let n = 0;
     let lastW = 0;
+    const base = i * b.months;
     for (let m = 0; m < lastMonth; m++) {
-      const k = at(b, i, m);
+      const k = base + m;
       if (b.si[k] !== 1) continue;
       const w = workforceAt(b, k);
       if (!(w > 0)) continue;
@@ -75,7 +76,7 @@ export function peerDispersion(b: SeriesBatch, lastMonth = b.months - 1, maxDisp
     let s = 0;
     let l = 0;
     for (let m = 0; m < lastMonth; m++) {
-      const k = at(b, i, m);
+      const k = base + m;
       if (b.si[k] !== 1) continue;
       const w = workforceAt(b, k);
       if (!(w > 0)) continue;
@@ -85,14 +86,7 @@ export function peerDispersion(b: SeriesBatch, lastMonth = b.months - 1, maxDisp
     }
     // The rate was estimated from the same months: one degree of freedom less.
     s *= n / (n - 1);
-    const key = `${(b.industryCode[i] ?? '').charAt(0)}${sizeBandIndex(lastW)}`;
-    let c = cells.get(key);
-    if (c === undefined) {
-      c = ss.length;
-      cells.set(key, c);
-      ss.push(0);
-      lam.push(0);
-    }
+    const c = cellOf(b.industryCode[i] ?? '', lastW);
     ss[c] = (ss[c] as number) + s;
     lam[c] = (lam[c] as number) + l;
     poolSs += s;
@@ -100,17 +94,27 @@ export function peerDispersion(b: SeriesBatch, lastMonth = b.months - 1, maxDisp
   }
   const clamp = (v: number): number => Math.min(maxDispersion, Math.max(1, v));
   const pooled = poolLam >= MIN_CELL_EXPECTED ? clamp(poolSs / poolLam) : 1;
-  const table = new Map<string, number>();
-  for (const [key, c] of cells) table.set(key, (lam[c] as number) >= MIN_CELL_EXPECTED ? clamp((ss[c] as number) / (lam[c] as number)) : pooled);
+  const table = new Float64Array(CELLS);
+  for (let c = 0; c < CELLS; c++) table[c] = (lam[c] as number) >= MIN_CELL_EXPECTED ? clamp((ss[c] as number) / (lam[c] as number)) : pooled;
   return {
     of(section: string, workforce: number): number {
-      return table.get(`${section}${sizeBandIndex(workforce)}`) ?? pooled;
+      return table[cellOf(section, workforce)] as number;
     },
   };
 }
 
+/** Sections A–Z (GB/T 4754 uses A–T) and one for unknown, × 4 size bands. */
+const CELLS = 27 * 4;
+
+/** The cell of an industry code (or section letter) and a workforce: no string is built, this runs for every employer. */
+function cellOf(industry: string, workforce: number): number {
+  const code = industry.length > 0 ? industry.charCodeAt(0) - 65 : -1;
+  const section = code >= 0 && code < 26 ? code : 26;
+  return section * 4 + sizeBandIndex(workforce);
+}
+
 /** The context with the peers of the employers in `b` (months before `lastMonth`). */
-export function withPeers(ctx: ScoringContext, b: SeriesBatch, t: Thresholds, lastMonth = b.months - 1): ScoringContext {
+export function withPeers(ctx: ScoringContext, b: SeriesBatch, t: Thresholds, lastMonth = b.months - 2): ScoringContext {
   return { ...ctx, peers: peerDispersion(b, lastMonth, t.baseline.maxDispersion) };
 }
 

@@ -43,11 +43,14 @@ describe('employerLevel', () => {
     expect(employerLevel([], 0.85, 99, t).level).toBe(3);
   });
 
-  it('Ⅲ: any law41 or cumulative12 hit, or probability 0.5 with 20+ jobs at stake', () => {
+  it('Ⅲ: any law41 or cumulative12 hit, or probability 0.5 with the 规模 minimum (10) of jobs at stake and 5 expected losses', () => {
     expect(employerLevel([hit('law41', { excess: 25 })], null, 25, t)).toEqual({ level: 3, reasons: ['达到法定裁员规模（超出基线 25 人）', '模型不可用，仅按规则判定'] });
     expect(employerLevel([hit('cumulative12', { cumulativeExcess: 33 })], 0.1, 33, t).level).toBe(3);
-    expect(employerLevel([], 0.55, 20, t).level).toBe(3);
-    expect(employerLevel([], 0.55, 19, t).level).toBe(4);
+    expect(employerLevel([], 0.55, 10, t).level).toBe(3);
+    expect(employerLevel([], 0.55, 9, t).level).toBe(4);
+    // 0.45 is below Ⅲ's probability whatever the jobs; 0.5 × 10 = 5 expected losses just reaches it.
+    expect(employerLevel([], 0.45, 400, t).level).toBe(4);
+    expect(employerLevel([], 0.5, 10, t).level).toBe(3);
   });
 
   it('Ⅳ: distress hits, or probability 0.3', () => {

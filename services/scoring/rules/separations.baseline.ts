@@ -92,8 +92,9 @@ export function analyseHistory(v: EmployerView, ctx: ScoringContext, t: Threshol
   const layoff = new Uint8Array(n);
   const excluded = new Uint8Array(n);
   const transfer: (TransferMatch | null)[] = new Array<TransferMatch | null>(n).fill(null);
+  const phi = employerDispersion(v, t, ctx.peers);
   for (let m = 0; m < n; m++) {
-    const b = monthBaseline(v, m, baseline, layoff, transfer, excluded, t, ctx.peers);
+    const b = monthBaseline(v, m, baseline, layoff, transfer, excluded, t, phi);
     baseline.push(b);
     if (!isScored(b) || b.excess <= 0) continue;
     // Only an excess of statutory size is checked against new codes: matching every small excess would let chance hide creeping layoffs.
@@ -135,7 +136,7 @@ export function monthBaseline(
   transfer: readonly (TransferMatch | null)[],
   excluded: Uint8Array,
   t: Thresholds,
-  peers?: ScoringContext['peers'],
+  dispersion = 1,
 ): MonthBaseline {
   if (v.present[m] !== 1) return NONE;
   const cfg = t.baseline;
@@ -162,7 +163,6 @@ export function monthBaseline(
   const level = levelRate * workforce;
   let spread = 0;
   if (basis === 'history') spread = 1.4826 * medianDeviation(rates, count, mid) * workforce;
-  const dispersion = basis === 'history' ? ownDispersion(v, m, levelRate, peers?.of(v.section, workforce) ?? 1, t) : Math.max(1, Math.min(cfg.maxDispersion, peers?.of(v.section, workforce) ?? 1));
 
   let seasonal = 1;
   let seasonYears = 0;
@@ -211,30 +211,49 @@ export function noiseBand(expected: number, spread: number, t: Thresholds, dispe
 }
 
 /**
- * The employer's own dispersion over the last `windowMonths` months outside
- * the festival (Pearson's Σ (c − λ)² / Σ λ around the level, each month's
- * residual capped: dispersion.ts), shrunk towards its peers' by
- * `dispersionPriorMonths` months of weight, so a short history leans on its
- * peers. Months flagged as layoffs count too, capped: a lump of ordinary
- * churn that a Poisson band once flagged is exactly what shows the
- * employer's churn comes in lumps.
+ * The employer's dispersion, once per employer: its own over the months
+ * before the one scored (Pearson's Σ (c − λ)² / Σ λ around its average rate
+ * outside the festival, each month's residual capped: dispersion.ts), shrunk
+ * towards its peers' by `dispersionPriorMonths` months of weight, so a short
+ * history leans on its peers. Months once flagged as layoffs count too,
+ * capped: a lump of ordinary churn that a Poisson band once flagged is just
+ * what shows the employer's churn comes in lumps. The month scored and the
+ * one before are left out (a layoff may straddle a month end), so a layoff
+ * under way does not widen its own band.
  */
-function ownDispersion(v: EmployerView, m: number, levelRate: number, peer: number, t: Thresholds): number {
+export function employerDispersion(v: EmployerView, t: Thresholds, peers?: ScoringContext['peers']): number {
   const cfg = t.baseline;
-  let ss = 0;
-  let lam = 0;
+  const last = v.months - 2;
+  let sumC = 0;
+  let sumW = 0;
   let used = 0;
-  for (let j = m - 1; j >= 0 && used < cfg.windowMonths; j--) {
+  let latest = 0;
+  for (let j = 0; j < last; j++) {
     const w = v.workforce[j] ?? 0;
     if (v.present[j] !== 1 || !(w > 0) || isFestival(v, j, t)) continue;
-    const lambda = levelRate * w;
-    ss += cappedSquare(v.caused[j] ?? 0, lambda);
-    lam += lambda;
+    sumC += v.caused[j] ?? 0;
+    sumW += w;
     used++;
+    latest = w;
   }
-  const own = lam > 0 && used > 1 ? (ss / lam) * (used / (used - 1)) : peer;
+  const peer = peers?.of(v.section, latest > 0 ? latest : (v.workforce[v.months - 1] ?? 0)) ?? 1;
+  let own = peer;
+  if (used > 1 && sumW > 0) {
+    const rate = sumC / sumW;
+    let ss = 0;
+    let lam = 0;
+    for (let j = 0; j < last; j++) {
+      const w = v.workforce[j] ?? 0;
+      if (v.present[j] !== 1 || !(w > 0) || isFestival(v, j, t)) continue;
+      const lambda = rate * w;
+      ss += cappedSquare(v.caused[j] ?? 0, lambda);
+      lam += lambda;
+    }
+    // The rate came from the same months: one degree of freedom less.
+    if (lam > 0) own = (ss / lam) * (used / (used - 1));
+  }
   const k = cfg.dispersionPriorMonths;
-  const phi = (used * own + k * peer) / (used + k);
+  const phi = (used * own + k * peer) / Math.max(1e-9, used + k);
   return Math.max(1, Math.min(cfg.maxDispersion, phi));
 }
 
