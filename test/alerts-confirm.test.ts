@@ -5,9 +5,7 @@ import { configSchema, type Config } from '../config/config.schema.js';
 import { AlertRepository } from '../services/alerts/alert.repository.js';
 import { processRun } from '../services/alerts/alert.service.js';
 import type { Database } from '../services/db/database.js';
-import { deliverPending } from '../services/notify/deliver.js';
-import { openTransport } from '../services/notify/transport.js';
-import { seedRun, type SeedEmployer } from './harness/alerts.js';
+import { resetAlertTables, seedRun, sendOutbox, type SeedEmployer } from './harness/alerts.js';
 import { createTestDatabase } from './harness/db.js';
 import { uscc } from './harness/feed-source.js';
 import { captureLogger } from './harness/log.js';
@@ -50,8 +48,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  await sql`TRUNCATE alert, alert_event, alert_run, notification, score_run, city_risk RESTART IDENTITY`.execute(database.db);
-  await sql`DELETE FROM employer_risk`.execute(database.db);
+  await resetAlertTables(database);
   sink.received.length = 0;
   sink.faults = {};
 });
@@ -72,14 +69,7 @@ const queued = async (runId: number): Promise<string[]> =>
     .map((n) => `${n.kind} ${n.city_code ?? '-'} ${n.recipient}`)
     .sort();
 
-async function send(): Promise<{ sent: number; failed: number; deferred: number }> {
-  const transport = openTransport(config.notify, { socketTimeoutMs: 5_000 });
-  try {
-    return await deliverPending({ database, transport, log, leaseMs: 60_000 });
-  } finally {
-    transport.close();
-  }
-}
+const send = () => sendOutbox(database, config.notify, log, 60_000);
 
 const modelOnly: SeedEmployer = { serial: 1, level: 2, ruleLevel: null, kinds: [], rules: [], probability: 0.86 };
 const ruleHit: SeedEmployer = { serial: 2, level: 3 };

@@ -7,11 +7,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CITIES } from '../config/cities.js';
 import { configSchema, type Config } from '../config/config.schema.js';
 import { AlertRepository } from '../services/alerts/alert.repository.js';
-import { processRun } from '../services/alerts/alert.service.js';
-import type { Database } from '../services/db/database.js';
 import { deliverPending } from '../services/notify/deliver.js';
 import { openTransport } from '../services/notify/transport.js';
-import { seedHistory, seedRun, type SeedEmployer } from './harness/alerts.js';
+import { processRun } from '../services/alerts/alert.service.js';
+import type { Database } from '../services/db/database.js';
+import { resetAlertTables, seedHistory, seedRun, sendOutbox, type SeedEmployer } from './harness/alerts.js';
 import { createTestDatabase } from './harness/db.js';
 import { uscc } from './harness/feed-source.js';
 import { captureLogger } from './harness/log.js';
@@ -47,22 +47,14 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  await sql`TRUNCATE alert, alert_event, alert_run, notification, score_run, city_risk RESTART IDENTITY`.execute(database.db);
-  await sql`DELETE FROM employer_risk`.execute(database.db);
+  await resetAlertTables(database);
   sink.received.length = 0;
   sink.faults = {};
 });
 
 const deps = () => ({ database, alerts: config.alerts, notify: config.notify, log });
 
-async function send(leaseMs = 120_000) {
-  const transport = openTransport(config.notify, { socketTimeoutMs: 5_000 });
-  try {
-    return await deliverPending({ database, transport, log, leaseMs });
-  } finally {
-    transport.close();
-  }
-}
+const send = (leaseMs = 120_000) => sendOutbox(database, config.notify, log, leaseMs);
 
 const notifications = () => database.db.selectFrom('notification').selectAll().orderBy('notification_id').execute();
 

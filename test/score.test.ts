@@ -150,6 +150,21 @@ describe('scoring with the model', () => {
       }
       const run = await database.db.selectFrom('score_run').select(['model_version', 'model_note']).where('run_id', '=', result.runId).executeTakeFirstOrThrow();
       expect(run).toEqual({ model_version: 'default', model_note: null });
+      // Drivers are measured against the artifact's province-wide reference, not the shard's employers.
+      const reference = pool.metadata.reference;
+      if (!reference) throw new Error('the shipped model has no feature reference');
+      const explained = await sql<{ drivers: { feature: string; value: number; z: number }[] }>`
+        SELECT explanation->'model'->'drivers' AS drivers FROM employer_risk
+         WHERE run_id = ${result.runId} AND jsonb_array_length(coalesce(explanation->'model'->'drivers', '[]'::jsonb)) > 0`.execute(database.db);
+      expect(explained.rows.length).toBeGreaterThan(0);
+      for (const { drivers } of explained.rows) {
+        for (const d of drivers) {
+          const f = FEATURE_SPEC.names.indexOf(d.feature);
+          expect(f).toBeGreaterThanOrEqual(0);
+          expect(d.z).toBeGreaterThanOrEqual(2);
+          expect(Math.abs(d.value - (reference.mean[f] as number)) / (reference.sd[f] as number)).toBeCloseTo(d.z, 0);
+        }
+      }
     } finally {
       await pool.close();
     }
@@ -163,7 +178,7 @@ describe('scoring with the model', () => {
       (await sql<Record<string, unknown>>`SELECT bucket, uscc, level, rule_level, probability, jobs_at_stake, excess_separations, rules, kinds, explanation::text AS explanation
             FROM employer_risk WHERE period = ${`${summary.lastPeriod}-01`}::date AND run_id = ${runId} ORDER BY bucket, uscc`.execute(database.db)).rows;
     try {
-      // The same shards both ways: the model's drivers are measured against the employers of a shard.
+      // The same shards both ways: peers (churn dispersion, arrears among peers) are measured among the employers of a shard.
       const inline = await scorePeriod({ ...deps, model }, summary.lastPeriod, { shards: 3 });
       const before = await rows(inline.runId);
       const clock = newStageClock();

@@ -4,6 +4,10 @@ import { RiskRepository, type EmployerRiskRow } from '../../services/scoring/ris
 import { addMonths, monthRange } from '../../services/scoring/period.js';
 import { usccBucket as bucketOf } from '../../services/domain/uscc.js';
 import { uscc } from './feed-source.js';
+import type { Logger } from '../../services/log.js';
+import { deliverPending } from '../../services/notify/deliver.js';
+import { openTransport } from '../../services/notify/transport.js';
+import type { NotifyConfig } from '../../config/notify.schema.js';
 
 /**
  * Scoring runs with chosen results, written through the scoring stage's own
@@ -74,5 +78,21 @@ export async function seedHistory(database: Database, serial: number, period: st
       INSERT INTO social_insurance (bucket, uscc, period, name, region_code, city_code, industry_code, insured, hired, separated, arrears_months, wage_base_total, batch_id)
       VALUES (${bucketOf(code)}, ${code}, ${`${p}-01`}::date, '测试企业', ${`${city.slice(0, 4)}04`}, ${city}, 'C39', ${300 - (i === 23 ? 50 : 0)}, 5, ${i === 23 ? 55 : 5}, 0, 1500000, 0)
       ON CONFLICT DO NOTHING`.execute(database.db);
+  }
+}
+
+/** Empties what a test of the alert stage writes (alerts, their history and runs, the outbox, scores), so each test starts clean. */
+export async function resetAlertTables(database: Database): Promise<void> {
+  await sql`TRUNCATE alert, alert_event, alert_run, notification, score_run, city_risk RESTART IDENTITY`.execute(database.db);
+  await sql`DELETE FROM employer_risk`.execute(database.db);
+}
+
+/** Sends every e-mail waiting in the outbox over the configured transport, as `ews notify send` does. */
+export async function sendOutbox(database: Database, notify: NotifyConfig, log: Logger, leaseMs: number): Promise<{ sent: number; failed: number; deferred: number }> {
+  const transport = openTransport(notify, { socketTimeoutMs: 5_000 });
+  try {
+    return await deliverPending({ database, transport, log, leaseMs });
+  } finally {
+    transport.close();
   }
 }
