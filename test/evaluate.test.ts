@@ -98,7 +98,7 @@ describe('ews evaluate', () => {
       expect(svg.startsWith('<svg')).toBe(true);
       expect(svg.match(/<polyline /g)?.length).toBeGreaterThanOrEqual(3);
     }
-  });
+  }, 240_000);
 
   it('refuses a separability outside 0–5 or listed twice, naming the option', async () => {
     const bad = await ews(['evaluate', '--separability', '1,-1']);

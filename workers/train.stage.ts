@@ -101,7 +101,6 @@ export async function trainArtifact(database: Database, thresholds: Thresholds, 
   if (set.positives < 10) {
     throw new UsageError(`only ${set.positives} positive examples in ${from}..${to} (${set.n} examples): too few to train on; wait for more history or lower scoring.thresholds.scale.minJobs`);
   }
-  if (set.positives < 10) throw new UsageError(`only ${set.positives} positive examples in ${from}..${to}: too few to train on`);
 
   const { trainModel } = await import('../models/train.js');
   const { saveArtifact } = await import('../models/artifact.js');

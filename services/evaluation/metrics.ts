@@ -92,7 +92,7 @@ export interface MethodResult {
   caught: number;
   /** Alert months (not onsets) followed by or within a layoff / all alert months judged. */
   monthPrecision: number | null;
-  /** Median months from the first Ⅳ+ warning to the start, over caught layoffs with precursors. */
+  /** Median months from the first Ⅳ+ warning to the start, over the layoffs with precursors that had one (from 3 months before to the end). */
   medianLeadWarnPrecursor: number | null;
   /** Layoffs with precursors that had a Ⅲ+ alert 1–3 months before they started / all layoffs with precursors. */
   recallAhead: number | null;
@@ -111,8 +111,9 @@ export function evaluateMethods(months: readonly ReplayMonth[], events: readonly
   const judgedUntil = addMonths(lastData, -HORIZON);
   const firstJudged = periods[1] as string; // month 0 only gives "the month before"
 
-  const layoffs = events.filter((e) => (e.type === 'layoff' || e.type === 'closure') && e.statutory === true);
+  // Layoffs below the 规模 minimum are listed at Ⅳ by design: they are no layoff here, for precision, recall and lead alike.
   const minJobs = options.minJobs ?? 0;
+  const layoffs = events.filter((e) => (e.type === 'layoff' || e.type === 'closure') && e.statutory === true && (e.size ?? Infinity) >= minJobs);
   const transfers = events.filter((e) => e.type === 'transfer');
   const layoffsOf = group(layoffs);
   const transfersOf = group(transfers);
@@ -121,8 +122,7 @@ export function evaluateMethods(months: readonly ReplayMonth[], events: readonly
 
   // Layoffs whose 3 months of run-up are all replayed.
   const recallFrom = addMonths(firstJudged, HORIZON);
-  // Layoffs below the 规模 minimum are listed at Ⅳ by design: recall and lead are judged on the others.
-  const judgedLayoffs = layoffs.filter((e) => e.period >= recallFrom && e.period <= lastData && (e.size ?? Infinity) >= minJobs);
+  const judgedLayoffs = layoffs.filter((e) => e.period >= recallFrom && e.period <= lastData);
 
   return methods.map((method) => {
     let onsets = 0;

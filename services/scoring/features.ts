@@ -186,7 +186,6 @@ const FILING_AHEAD_MONTHS = 3;
  * (never after: training reads months beyond m for its labels).
  */
 function leadingFeatures(b: SeriesBatch, i: number, m: number, monthEnds: readonly string[], out: Float32Array, o: number): void {
-  const firstPresent = presence.first;
   out[o + HISTORY] = Math.min(presence.upTo[m] as number, FEATURE_STEPS) / FEATURE_STEPS;
   const k = at(b, i, m);
   if (b.si[k] === 1) {
@@ -201,8 +200,8 @@ function leadingFeatures(b: SeriesBatch, i: number, m: number, monthEnds: readon
     out[o + ARREARS_TREND3] = clip(((b.arrearsMonths[k] as number) - before) / 6, -1, 1);
     out[o + WAGE_VS_3] = wageAgainst(m, 3);
     out[o + WAGE_VS_12] = wageAgainst(m, 12);
-    // Months since the last hire, from the first month the employer was seen (a new firm has hired just now).
-    const hire = Math.max(presence.lastHire[m] as number, firstPresent);
+    // Months since the last hire (12 and more, or none in the months read: 1).
+    const hire = presence.lastHire[m] as number;
     out[o + SINCE_HIRE] = hire < 0 ? 1 : Math.min(12, m - hire) / 12;
   }
   const filings = b.filings[i];
@@ -223,21 +222,18 @@ function leadingFeatures(b: SeriesBatch, i: number, m: number, monthEnds: readon
 
 /**
  * Of the employer being built, up to each month: how many months have a
- * social-insurance row, and the last month with a hire (−1: none); and the
- * first month with a row.
+ * social-insurance row, and the last month with a hire (−1: none).
  */
-let presence = { upTo: new Int32Array(64), lastHire: new Int32Array(64), first: -1 };
+let presence = { upTo: new Int32Array(64), lastHire: new Int32Array(64) };
 
 function countPresent(b: SeriesBatch, i: number, to: number): void {
-  if (presence.upTo.length <= to) presence = { upTo: new Int32Array(to + 1), lastHire: new Int32Array(to + 1), first: -1 };
+  if (presence.upTo.length <= to) presence = { upTo: new Int32Array(to + 1), lastHire: new Int32Array(to + 1) };
   let n = 0;
   let hire = -1;
-  presence.first = -1;
   const base = i * b.months;
   for (let j = 0; j <= to; j++) {
     if (b.si[base + j] === 1) {
       n++;
-      if (presence.first < 0) presence.first = j;
       if ((b.hired[base + j] as number) > 0) hire = j;
     }
     presence.upTo[j] = n;

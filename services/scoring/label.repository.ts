@@ -23,8 +23,9 @@ export class LabelRepository {
   /**
    * What a model trained on the data through `through` ('YYYY-MM') saw:
    * the batches loaded for those months and the officials' labels. A
-   * restatement of a month trained on is a new batch, so the fingerprint
-   * changes and the monthly retraining does not skip it.
+   * restatement of a month trained on is a new batch, and a disposition
+   * recorded or changed moves the labels' count or last change, so the
+   * fingerprint changes and the monthly retraining does not skip it.
    */
   async fingerprint(through: string): Promise<string> {
     const batches = await this.database.db
@@ -35,11 +36,12 @@ export class LabelRepository {
       .executeTakeFirst();
     const labels = await this.database.db
       .selectFrom('alert')
-      .select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.max('alert_id').as('last')])
+      .select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.max('alert_id').as('last'), eb.fn.max('updated_at').as('changed')])
       .where('subject_type', '=', 'employer')
       .where('disposition', 'in', [VERIFIED, FALSE_ALARM])
       .executeTakeFirst();
-    return `batches ${String(batches?.n ?? 0)}/${String(batches?.last ?? 0)}; labels ${String(labels?.n ?? 0)}/${String(labels?.last ?? 0)}`;
+    const changed = labels?.changed instanceof Date ? labels.changed.toISOString() : String(labels?.changed ?? '-');
+    return `batches ${String(batches?.n ?? 0)}/${String(batches?.last ?? 0)}; labels ${String(labels?.n ?? 0)}/${String(labels?.last ?? 0)}/${changed}`;
   }
 }
 

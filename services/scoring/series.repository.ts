@@ -179,13 +179,6 @@ export class SeriesRepository {
     return dropped;
   }
 
-  /**
-   * New employer codes of these months, province-wide (a transferred block
-   * may land in any bucket): codes whose first social-insurance row ever is
-   * in that month. Found in two steps so that a night never hashes the whole
-   * history: the codes with no row the month before (two partitions), then,
-   * of those few, the ones that never had a row earlier at all (index probes).
-   */
   /** The first and last month of social-insurance history ('YYYY-MM'), null when there is none. */
   async historyRange(): Promise<{ first: string; last: string } | null> {
     const r = await this.database.pool.query<{ first: string | null; last: string | null }>(
@@ -195,6 +188,13 @@ export class SeriesRepository {
     return row?.first && row.last ? { first: row.first, last: row.last } : null;
   }
 
+  /**
+   * New employer codes of these months, province-wide (a transferred block
+   * may land in any bucket): codes whose first social-insurance row ever is
+   * in that month. Found in two steps so that a night never hashes the whole
+   * history: the codes with no row the month before (two partitions), then,
+   * of those few, the ones that never had a row earlier at all (index probes).
+   */
   async newIntakes(periods: readonly string[]): Promise<ScoringContext> {
     const intakes: NewEmployerIntake[] = [];
     for (const period of [...new Set(periods)]) {

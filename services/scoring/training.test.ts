@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MIN_HISTORY_MONTHS, overrideFor, trainingWindow } from './training.js';
+import { MIN_HISTORY_MONTHS, overrideFor, overridesByEmployer, trainingWindow } from './training.js';
 
 describe('trainingWindow', () => {
   it('trains from 16 months of history: 3 of baseline, 10 example months, 3 of labels', () => {
@@ -22,20 +22,22 @@ describe('trainingWindow', () => {
 });
 
 describe('overrideFor', () => {
-  const overrides = [
+  const list = [
     { uscc: 'A', from: '2026-05', to: '2026-06', layoff: true },
     { uscc: 'B', from: '2026-05', to: '2026-07', layoff: false },
     { uscc: 'B', from: '2026-08', to: '2026-08', layoff: true },
   ];
+  const overrides = overridesByEmployer(list);
 
-  it('decides the months whose 3-month horizon reaches into the alert', () => {
+  it("decides the alert's own months and the 3 before them, whose horizon reaches into it", () => {
     expect(overrideFor(overrides, 'A', '2026-01')).toBe(null);
     expect(overrideFor(overrides, 'A', '2026-02')).toBe(true);
     expect(overrideFor(overrides, 'A', '2026-05')).toBe(true);
-    expect(overrideFor(overrides, 'A', '2026-06')).toBe(null);
+    expect(overrideFor(overrides, 'A', '2026-06')).toBe(true);
+    expect(overrideFor(overrides, 'A', '2026-07')).toBe(null);
     expect(overrideFor(overrides, 'B', '2026-03')).toBe(false);
     expect(overrideFor(overrides, 'C', '2026-03')).toBe(null);
-    expect(overrideFor(undefined, 'A', '2026-03')).toBe(null);
+    expect(overrideFor(overridesByEmployer(undefined), 'A', '2026-03')).toBe(null);
   });
 
   it('a verified layoff wins over a false alarm whose months overlap', () => {

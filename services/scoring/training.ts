@@ -41,13 +41,29 @@ export interface LabelOverride {
   layoff: boolean;
 }
 
-/** Feature months m whose label an override decides: those whose horizon m+1..m+3 reaches into the alert's months. */
-export function overrideFor(overrides: readonly LabelOverride[] | undefined, uscc: string, month: string): boolean | null {
-  if (!overrides) return null;
+/** Officials' dispositions by employer, for the label lookups of every example month. */
+export function overridesByEmployer(overrides: readonly LabelOverride[] | undefined): ReadonlyMap<string, readonly LabelOverride[]> {
+  const out = new Map<string, LabelOverride[]>();
+  for (const o of overrides ?? []) {
+    const list = out.get(o.uscc);
+    if (list) list.push(o);
+    else out.set(o.uscc, [o]);
+  }
+  return out;
+}
+
+/**
+ * The label an official's disposition gives the feature month `month` of
+ * an employer, null when none decides it: an alert's months are the months
+ * it was flagged, so a disposition decides those months and the HORIZON
+ * months before them (whose horizon reaches into the alert).
+ */
+export function overrideFor(byEmployer: ReadonlyMap<string, readonly LabelOverride[]>, uscc: string, month: string): boolean | null {
+  const list = byEmployer.get(uscc);
+  if (!list) return null;
   let result: boolean | null = null;
-  for (const o of overrides) {
-    if (o.uscc !== uscc) continue;
-    if (month >= addMonths(o.from, -HORIZON) && month <= addMonths(o.to, -1)) {
+  for (const o of list) {
+    if (month >= addMonths(o.from, -HORIZON) && month <= o.to) {
       // A confirmed layoff wins over a false alarm recorded on another alert of the same months.
       if (o.layoff) return true;
       result = false;
@@ -105,6 +121,7 @@ export async function buildTrainingSet(series: SeriesRepository, thresholds: Thr
   let random = seededRandom(o.seed);
   let positives = 0;
   const months = monthRange(o.from, o.to);
+  const overrides = overridesByEmployer(o.overrides);
   for (const month of months) {
     const labelEnd = addMonths(month, HORIZON);
     const batch = await series.readShard({
@@ -122,7 +139,7 @@ export async function buildTrainingSet(series: SeriesRepository, thresholds: Thr
     for (let i = 0; i < batch.size; i++) {
       const k = at(batch, i, featureMonth);
       if (batch.si[k] !== 1 || (batch.insured[k] as number) < minWorkforce) continue;
-      const said = overrideFor(o.overrides, batch.uscc[i] as string, month);
+      const said = overrideFor(overrides, batch.uscc[i] as string, month);
       const label = said === null ? (labels[i] as number) : said ? 1 : 0;
       if (label === 0 && random() >= o.negativeKeep) continue;
       rows.push(i);

@@ -233,7 +233,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--test-seed <n>', 'seed of the province scored', '2')
     .option('--epochs <n>', 'training epochs of the sequence model', '12')
     .option('--negatives <share>', 'share of negative examples kept in training', '0.25')
-    .option('--separability <list>', 'generator settings to evaluate at, comma-separated (services/synth/README.md); the first is the justified one', '1,0')
+    .option('--separability <list>', 'generator settings to evaluate at, comma-separated (services/synth/README.md); the first is the justified one', '1,0,2')
     .option('--churn-dispersion <k>', 'over-dispersion of ordinary churn in the generated provinces (0: Poisson)', '0.2')
     .option('--out <file>', 'the report (the PR-curve pictures go next to it)', 'models/REPORT.md')
     .option('--json', 'print the results as JSON')
