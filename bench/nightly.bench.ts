@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { createGzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { Queue, type Job } from 'bullmq';
+import { QUEUE_NAMES } from '../workers/jobs.catalog.js';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
   const sink = await startSmtpSink({ parse: false });
   const prefix = `ews-bench-night-${randomBytes(3).toString('hex')}`;
   const connection = redisConnection(config.redis.url);
-  const queues = Object.fromEntries(['poll', 'ingest', 'nightly', 'score', 'alerts', 'notify'].map((q) => [q, new Queue(q, { connection, prefix })])) as Record<string, Queue>;
+  const queues = Object.fromEntries(QUEUE_NAMES.map((q) => [q, new Queue(q, { connection, prefix })])) as Record<string, Queue>;
   for (const q of Object.values(queues)) q.on('error', () => undefined);
   let database: Database | undefined;
   try {

@@ -10,6 +10,7 @@ import { configSchema, type Config } from '../config/config.schema.js';
 import type { Database } from '../services/db/database.js';
 import { nightDate } from '../services/nightly/nightly.service.js';
 import { generateProvince } from '../services/synth/province.generate.js';
+import { QUEUE_NAMES } from '../workers/jobs.catalog.js';
 import { redisConnection } from '../workers/redis.js';
 import { serve, type Service } from '../workers/serve.js';
 import { createTestDatabase } from './harness/db.js';
@@ -59,7 +60,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await service?.stop();
-  for (const name of ['poll', 'ingest', 'nightly', 'score', 'alerts', 'notify']) {
+  // Every queue the service uses (the scheduler also creates the monthly train schedule).
+  for (const name of QUEUE_NAMES) {
     const q = new Queue(name, { connection, prefix });
     await q.obliterate({ force: true }).catch(() => undefined);
     await q.close();

@@ -220,7 +220,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   program
     .command('retry')
     .description("retry a queue's failed jobs")
-    .option('--queue <name>', 'the queue (poll, ingest, nightly, score, alerts, notify)')
+    .option('--queue <name>', 'the queue (poll, ingest, nightly, score, alerts, notify, train)')
     .option('--json', 'print JSON')
     .action(async (opts: { queue?: string; json?: boolean }) => retryCommand(ctx(), opts));
 
