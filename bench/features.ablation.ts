@@ -16,10 +16,10 @@ import { loadConfig } from '../config/config.load.js';
 import { openDatabase, withDatabaseName } from '../services/db/database.js';
 import { fitBoosting, predictBoosting } from '../services/evaluation/boosting.js';
 import { precisionRecall } from '../services/evaluation/metrics.js';
-import { FEATURE_NAMES } from '../services/scoring/features.js';
+import { FEATURE_NAMES, lastSteps } from '../services/scoring/features.js';
 import { addMonths } from '../services/scoring/period.js';
 import { SeriesRepository } from '../services/scoring/series.repository.js';
-import { buildTrainingSet, trainingWindow, type TrainingSet } from '../services/scoring/training.js';
+import { buildTrainingSet, samplingWeights, trainingWindow, type TrainingSet } from '../services/scoring/training.js';
 import { wholeNumber } from './args.js';
 import { benchServer } from './server.js';
 
@@ -72,14 +72,11 @@ async function main(): Promise<void> {
   const [train, test] = sets as [TrainingSet, TrainingSet];
   const F = train.features;
   const last = (s: TrainingSet, zero: readonly number[]): Float32Array => {
-    const out = new Float32Array(s.n * F);
-    for (let r = 0; r < s.n; r++) {
-      out.set(s.x.subarray((r * s.steps + s.steps - 1) * F, (r * s.steps + s.steps) * F), r * F);
-      for (const f of zero) out[r * F + f] = 0;
-    }
+    const out = lastSteps(s.x, s.n, 1);
+    for (let r = 0; r < s.n; r++) for (const f of zero) out[r * F + f] = 0;
     return out;
   };
-  const weights = Float32Array.from(train.y, (y) => (y === 1 ? 1 : 1 / train.negativeKeep));
+  const weights = samplingWeights(train);
   const score = (zero: readonly number[]): number => {
     const model = fitBoosting(last(train, zero), train.y, F, {}, weights);
     const p = predictBoosting(model, last(test, zero), test.n);

@@ -315,6 +315,22 @@ function addMonthsEnd(day: string, n: number): string {
   return day === '' ? '' : lastDayOf(addMonths(day.slice(0, 7), n));
 }
 
+/** The last k steps of each of n windows [n, FEATURE_STEPS, F], as [n, k, F] (the explanation's drivers, the trees' last month). */
+export function lastSteps(x: Float32Array, n: number, k: number): Float32Array {
+  const F = FEATURES_PER_STEP;
+  const out = new Float32Array(n * k * F);
+  for (let r = 0; r < n; r++) {
+    const from = (r * FEATURE_STEPS + FEATURE_STEPS - k) * F;
+    out.set(x.subarray(from, from + k * F), r * k * F);
+  }
+  return out;
+}
+
+/** Staff at the start of month slot k: insured, or insured as it was before the month's flows when that is more. */
+export function monthWorkforce(b: SeriesBatch, k: number): number {
+  return Math.max(b.insured[k] as number, (b.insured[k] as number) - (b.hired[k] as number) + (b.separated[k] as number));
+}
+
 /** Separations the employer caused: transfers and retirements are not job losses. */
 export function employerCaused(b: SeriesBatch, k: number): number {
   return Math.max(0, (b.separated[k] as number) - Math.max(0, b.separatedTransfer[k] as number) - Math.max(0, b.separatedNatural[k] as number));

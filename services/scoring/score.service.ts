@@ -2,7 +2,7 @@ import type { CityRiskBands } from '../../config/city-risk.schema.js';
 import type { Thresholds } from '../../config/thresholds.schema.js';
 import type { Logger } from '../log.js';
 import { computeCityRisk } from './city.risk.js';
-import { buildFeatures, FEATURES_PER_STEP, FEATURE_STEPS, STEP_FEATURES, type FeatureReference } from './features.js';
+import { buildFeatures, FEATURES_PER_STEP, lastSteps, monthWorkforce, STEP_FEATURES, type FeatureReference } from './features.js';
 import { addMonths } from './period.js';
 import type { EmployerRiskRow, RiskRepository } from './risk.repository.js';
 import { employerLevel, withPeers } from './rules/index.js';
@@ -116,7 +116,7 @@ export async function scoreShard(deps: ShardDeps, runId: number, period: string,
   let features: Float32Array | null = null;
   if (deps.model !== null && batch.size > 0) {
     const x = buildFeatures(batch, all);
-    features = lastSteps(x, batch.size);
+    features = lastSteps(x, batch.size, DRIVER_STEPS);
     lap('features');
     probabilities = await deps.model.predict(x, batch.size);
     lap('predict');
@@ -245,7 +245,7 @@ export const TYPICAL_LAYOFF_SHARE = 0.2;
 function workforceOf(b: SeriesBatch, i: number): number {
   for (let m = b.months - 1; m >= 0; m--) {
     const k = at(b, i, m);
-    if (b.si[k] === 1) return Math.max(b.insured[k] as number, (b.insured[k] as number) - (b.hired[k] as number) + (b.separated[k] as number));
+    if (b.si[k] === 1) return monthWorkforce(b, k);
   }
   return 0;
 }
@@ -275,17 +275,6 @@ const DRIVER_FEATURES: readonly { name: (typeof STEP_FEATURES)[number]; sign: 1 
 
 /** Steps of each window the explanation reads: the last three months. */
 const DRIVER_STEPS = 3;
-
-/** The last DRIVER_STEPS steps of each of n windows [n, FEATURE_STEPS, F], as [n, DRIVER_STEPS, F]. */
-function lastSteps(x: Float32Array, n: number): Float32Array {
-  const F = FEATURES_PER_STEP;
-  const out = new Float32Array(n * DRIVER_STEPS * F);
-  for (let r = 0; r < n; r++) {
-    const from = (r * FEATURE_STEPS + FEATURE_STEPS - DRIVER_STEPS) * F;
-    out.set(x.subarray(from, from + DRIVER_STEPS * F), r * DRIVER_STEPS * F);
-  }
-  return out;
-}
 
 function drivers(x: Float32Array, stats: FeatureReference, r: number): Driver[] {
   const F = FEATURES_PER_STEP;

@@ -179,6 +179,11 @@ async function layoffLabels(series: SeriesRepository, batch: SeriesBatch, featur
   return labels;
 }
 
+/** Per-example weights that undo negative sampling: each kept negative stands for 1 / negativeKeep of them. */
+export function samplingWeights(set: Pick<TrainingSet, 'y' | 'negativeKeep'>): Float32Array {
+  return Float32Array.from(set.y, (y) => (y === 1 ? 1 : 1 / set.negativeKeep));
+}
+
 /** Undoes negative sampling: p on the sampled data → p on the true base rate. */
 export function correctForSampling(p: number, negativeKeep: number): number {
   return (p * negativeKeep) / (p * negativeKeep + (1 - p));

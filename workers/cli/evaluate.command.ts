@@ -11,10 +11,10 @@ import { CEILING, renderPrCurves, renderReport, judgeTargets, METHOD_LABELS, typ
 import { BatchRepository } from '../../services/feeds/batch.repository.js';
 import { ingestBatchWithRetry, pendingEntries } from '../../services/feeds/ingest.service.js';
 import { openSource } from '../../services/feeds/source.js';
-import { FEATURE_SPEC, FEATURE_STEPS } from '../../services/scoring/features.js';
+import { FEATURE_SPEC, FEATURE_STEPS, lastSteps } from '../../services/scoring/features.js';
 import { addMonths } from '../../services/scoring/period.js';
 import { SeriesRepository } from '../../services/scoring/series.repository.js';
-import { MIN_HISTORY_MONTHS, type TrainingSet } from '../../services/scoring/training.js';
+import { MIN_HISTORY_MONTHS, samplingWeights, type TrainingSet } from '../../services/scoring/training.js';
 import { exampleWindow, trainingExamples } from '../train.stage.js';
 import type { CliContext } from './context.js';
 import { intOption, printJson, UsageError } from './output.js';
@@ -190,16 +190,8 @@ async function trainingSetOf(database: Database, thresholds: Thresholds, o: Pars
 
 /** Gradient-boosted trees on the last month of each training window, as a predictor over full windows. */
 function boostingPredictor(set: TrainingSet): Predictor {
-  const F = set.features;
-  const last = (x: Float32Array, n: number): Float32Array => {
-    const out = new Float32Array(n * F);
-    for (let r = 0; r < n; r++) out.set(x.subarray((r * set.steps + set.steps - 1) * F, (r * set.steps + set.steps) * F), r * F);
-    return out;
-  };
-  // Negatives were sampled: each kept one stands for 1 / negativeKeep of them.
-  const weights = Float32Array.from(set.y, (y) => (y === 1 ? 1 : 1 / set.negativeKeep));
-  const model = fitBoosting(last(set.x, set.n), set.y, F, {}, weights);
-  return { predict: (x, n) => Promise.resolve(predictBoosting(model, last(x, n), n)) };
+  const model = fitBoosting(lastSteps(set.x, set.n, 1), set.y, set.features, {}, samplingWeights(set));
+  return { predict: (x, n) => Promise.resolve(predictBoosting(model, lastSteps(x, n, 1), n)) };
 }
 
 /** A database next to the service's own on the same server, created on first use and migrated. */

@@ -1,5 +1,5 @@
 import type { Thresholds } from '../../../config/thresholds.schema.js';
-import { employerCaused } from '../features.js';
+import { employerCaused, monthWorkforce } from '../features.js';
 import type { ScoringContext, SeriesBatch } from '../series.js';
 
 /**
@@ -64,9 +64,9 @@ export function peerDispersion(b: SeriesBatch, lastMonth = b.months - 2, maxDisp
     for (let m = 0; m < lastMonth; m++) {
       const k = base + m;
       if (b.si[k] !== 1) continue;
-      const w = workforceAt(b, k);
+      const w = monthWorkforce(b, k);
       if (!(w > 0)) continue;
-      sumC += causedAt(b, k);
+      sumC += employerCaused(b, k);
       sumW += w;
       n++;
       lastW = w;
@@ -78,10 +78,10 @@ export function peerDispersion(b: SeriesBatch, lastMonth = b.months - 2, maxDisp
     for (let m = 0; m < lastMonth; m++) {
       const k = base + m;
       if (b.si[k] !== 1) continue;
-      const w = workforceAt(b, k);
+      const w = monthWorkforce(b, k);
       if (!(w > 0)) continue;
       const lambda = rate * w;
-      s += cappedSquare(causedAt(b, k), lambda);
+      s += cappedSquare(employerCaused(b, k), lambda);
       l += lambda;
     }
     // The rate was estimated from the same months: one degree of freedom less.
@@ -116,13 +116,4 @@ function cellOf(industry: string, workforce: number): number {
 /** The context with the peers of the employers in `b` (months before `lastMonth`). */
 export function withPeers(ctx: ScoringContext, b: SeriesBatch, t: Thresholds, lastMonth = b.months - 2): ScoringContext {
   return { ...ctx, peers: peerDispersion(b, lastMonth, t.baseline.maxDispersion) };
-}
-
-function workforceAt(b: SeriesBatch, k: number): number {
-  return Math.max(b.insured[k] as number, (b.insured[k] as number) - (b.hired[k] as number) + (b.separated[k] as number));
-}
-
-function causedAt(b: SeriesBatch, k: number): number {
-  const v = employerCaused(b, k);
-  return Number.isFinite(v) ? v : 0;
 }
