@@ -17,7 +17,7 @@ import { openDatabase, withDatabaseName } from '../services/db/database.js';
 import { fitBoosting, predictBoosting } from '../services/evaluation/boosting.js';
 import { precisionRecall } from '../services/evaluation/metrics.js';
 import { FEATURE_NAMES, lastSteps } from '../services/scoring/features.js';
-import { addMonths } from '../services/scoring/period.js';
+import { addMonths } from '../services/domain/period.js';
 import { SeriesRepository } from '../services/scoring/series.repository.js';
 import { buildTrainingSet, samplingWeights, trainingWindow, type TrainingSet } from '../services/scoring/training.js';
 import { wholeNumber } from './args.js';

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { CITIES } from '../config/cities.js';
 import { openDatabase, withDatabaseName } from '../services/db/database.js';
 import { migrate } from '../services/db/migrate.js';
-import { addMonths, monthRange } from '../services/scoring/period.js';
+import { addMonths, monthRange, periodDate } from '../services/domain/period.js';
 
 /**
  * Province-scale history for the benchmarks, generated inside PostgreSQL
@@ -59,13 +59,13 @@ async function build(url: string, employers: number, months: number, say: (s: st
     const periods = monthRange(addMonths(LAST_PERIOD, -(months - 1)), LAST_PERIOD);
     // Partitions first: creating one locks its parent, which would deadlock against the other lane's inserts.
     for (const p of periods) {
-      await database.pool.query(`SELECT ews_ensure_month_partition('social_insurance', $1::date), ews_ensure_month_partition('headcount', $1::date)`, [`${p}-01`]);
+      await database.pool.query(`SELECT ews_ensure_month_partition('social_insurance', $1::date), ews_ensure_month_partition('headcount', $1::date)`, [periodDate(p)]);
     }
     let next = 0;
     const lane = async (): Promise<void> => {
       while (next < periods.length) {
         const m = next++;
-        const period = `${periods[m]}-01`;
+        const period = periodDate(periods[m] as string);
         await database.pool.query(SI_MONTH, [period, m, months]);
         await database.pool.query(HC_MONTH, [period]);
         say(`  month ${m + 1}/${periods.length} (${periods[m]})`);
@@ -76,7 +76,7 @@ async function build(url: string, employers: number, months: number, say: (s: st
       `INSERT INTO batch (source, source_url, file, feed, period, sha256, declared_rows, encoding, order_key, status, rows_read, rows_loaded, rows_quarantined, finished_at)
        SELECT 'bench', 'bench://', f || '-' || to_char(p, 'YYYY-MM'), f, p, lpad(md5(f || p::text), 64, '0'), 0, 'utf-8', 0, 'loaded', 0, 0, 0, now()
          FROM unnest($1::date[]) p, unnest(ARRAY['social_insurance', 'headcount']) f`,
-      [periods.map((p) => `${p}-01`)],
+      [periods.map((p) => periodDate(p))],
     );
     await database.pool.query('ANALYZE');
     await database.pool.query('CHECKPOINT');

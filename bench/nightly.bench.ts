@@ -33,6 +33,7 @@ import { migrate } from '../services/db/migrate.js';
 import { startSmtpSink } from '../test/harness/smtp.js';
 import { redisConnection } from '../workers/redis.js';
 import { ensureHistory } from './history.js';
+import { periodDate } from '../services/domain/period.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NEW_PERIOD = '2026-11';
@@ -138,7 +139,7 @@ async function main(): Promise<void> {
     }
     const nightS = Math.round((last - first) / 10) / 100;
     const scored = await sql<{ employers: number; period: string }>`SELECT employers, to_char(period, 'YYYY-MM') AS period FROM score_run ORDER BY run_id DESC LIMIT 1`.execute(database.db);
-    const loaded = await sql<{ n: number }>`SELECT count(*)::int AS n FROM batch WHERE period = ${`${NEW_PERIOD}-01`}::date AND status = 'loaded'`.execute(database.db);
+    const loaded = await sql<{ n: number }>`SELECT count(*)::int AS n FROM batch WHERE period = ${periodDate(NEW_PERIOD)}::date AND status = 'loaded'`.execute(database.db);
     const out = {
       employers: scored.rows[0]?.employers ?? 0,
       night_s: nightS,

@@ -31,6 +31,7 @@ import { raiseAlertsJobId } from '../workers/jobs.catalog.js';
 import { notifyHandlers } from '../workers/notify.processors.js';
 import { redisConnection } from '../workers/redis.js';
 import { openQueues, startWorkers } from '../workers/worker.js';
+import { periodDate } from '../services/domain/period.js';
 
 const PERIOD = '2026-10';
 
@@ -135,14 +136,18 @@ async function seed(database: ReturnType<typeof openDatabase>, alerts: number): 
       bucket: usccBucket(uscc), uscc, name: `基准测试企业${i}有限公司`, cityCode: city.code, regionCode: `${city.code.slice(0, 4)}04`, industryCode: 'C39',
       workforce: 200 + (i % 800), level, ruleLevel: level, probability: 0.4 + (i % 50) / 100, jobsAtStake: 40 + (i % 200), excessSeparations: 30 + (i % 150),
       rules: ['law41'], kinds: ['layoff'],
-      explanation: { rules: [{ rule: 'law41', kind: 'layoff', summary: `本月减员 ${40 + (i % 150)} 人，较自身基线多 ${30 + (i % 150)} 人` }], reasons: [] },
+      explanation: {
+        rules: [{ rule: 'law41', kind: 'layoff', summary: `本月减员 ${40 + (i % 150)} 人，较自身基线多 ${30 + (i % 150)} 人`, window: { from: PERIOD, to: PERIOD }, numbers: { excess: 30 + (i % 150) }, threshold: '', source: '' }],
+        reasons: [],
+        model: null,
+      },
     });
   }
   await risks.writeShard(PERIOD, { bucketFrom: 0, bucketTo: 255 }, runId, rows);
   await risks.writeCities(PERIOD, runId, []);
   const urgent = rows.filter((r) => (r.level as number) <= 2);
   for (let m = 23; m >= 0; m--) {
-    const day = `${addMonth(PERIOD, -m)}-01`;
+    const day = periodDate(addMonth(PERIOD, -m));
     await sql`SELECT ews_ensure_month_partition('social_insurance', ${day}::date)`.execute(database.db);
     await sql`
       INSERT INTO social_insurance (bucket, uscc, period, name, region_code, city_code, industry_code, insured, hired, separated, arrears_months, wage_base_total, batch_id)

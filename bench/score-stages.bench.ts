@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/config.load.js';
 import { openDatabase, withDatabaseName } from '../services/db/database.js';
 import { buildFeatures } from '../services/scoring/features.js';
-import { addMonths } from '../services/scoring/period.js';
+import { addMonths } from '../services/domain/period.js';
 import { HISTORY_MONTHS, judgeEmployer, shards } from '../services/scoring/score.service.js';
 import { withPeers } from '../services/scoring/rules/index.js';
 import type { SeriesBatch } from '../services/scoring/series.js';

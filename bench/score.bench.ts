@@ -30,7 +30,7 @@ import { migrate } from '../services/db/migrate.js';
 import { createLogger } from '../services/log.js';
 import { FEATURE_SPEC, FEATURE_STEPS, FEATURES_PER_STEP } from '../services/scoring/features.js';
 import { RiskRepository } from '../services/scoring/risk.repository.js';
-import { addMonths } from '../services/scoring/period.js';
+import { addMonths, periodDate } from '../services/domain/period.js';
 import { newStageClock, scorePeriod, type StageClock } from '../services/scoring/score.service.js';
 import { SeriesRepository } from '../services/scoring/series.repository.js';
 import { startShardThreads } from '../services/scoring/shard.threads.js';
@@ -86,8 +86,8 @@ async function main(): Promise<void> {
     // from the facts and leaves the pack that the timed night reads.
     const before = addMonths(LAST_PERIOD, -1);
     await database.pool.query('DELETE FROM series_pack_state');
-    await database.pool.query('DELETE FROM employer_risk WHERE period >= $1', [`${before}-01`]);
-    await database.pool.query('DELETE FROM series_pack WHERE period >= $1', [`${before}-01`]);
+    await database.pool.query('DELETE FROM employer_risk WHERE period >= $1', [periodDate(before)]);
+    await database.pool.query('DELETE FROM series_pack WHERE period >= $1', [periodDate(before)]);
     // What autovacuum does between two nights: without it, each rerun of
     // the bench on a kept database writes among the dead rows of the last.
     await database.pool.query('VACUUM employer_risk, series_pack, series_pack_state');
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     const scoreS = (performance.now() - t0) / 1000;
     const cpu1 = cpuSeconds();
     const peakRssMib = process.resourceUsage().maxRSS / 1024;
-    const written = await database.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM employer_risk WHERE period = $1', [`${LAST_PERIOD}-01`]);
+    const written = await database.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM employer_risk WHERE period = $1', [periodDate(LAST_PERIOD)]);
     if (written.rows[0]?.n !== result.employers) throw new Error(`scored ${result.employers} employers but ${written.rows[0]?.n} rows were written`);
     if (result.shardsFromPack !== shardCount) say(`note: only ${result.shardsFromPack} of ${shardCount} shards read the pack`);
     if (threads) {

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { AlertAction, AlertKind, AlertStatus, AlertSubjectType } from '../services/domain/alert.js';
 
 /**
  * Table types for Kysely, declared once beside the migrations. DATE columns
@@ -165,16 +166,11 @@ export interface SchemaMigrationTable {
   applied_at: ColumnType<Date, never, never>;
 }
 
-export type AlertStatus = 'pending' | 'open' | 'acknowledged' | 'resolved';
-export type AlertKind = 'layoff' | 'unreported' | 'crosscheck' | 'systemic';
-export type AlertAction =
-  | 'raised' | 'confirmed' | 'updated' | 'escalated' | 'deescalated' | 'acknowledged' | 'resolved'
-  | 'reopened' | 'lapsed' | 'reminded' | 'escalated_to_province';
 export type NotificationStatus = 'pending' | 'sending' | 'sent' | 'failed';
 
 export interface AlertTable {
   alert_id: Generated<number>;
-  subject_type: 'employer' | 'city';
+  subject_type: AlertSubjectType;
   subject: string;
   kind: AlertKind;
   city_code: string;

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BinaryCopyRows } from '../services/db/copy.binary.js';
-import { dayNumber } from '../services/scoring/rules/period.math.js';
+import { dayNumber } from '../services/domain/period.js';
 import type { Database } from '../services/db/database.js';
 import { createTestDatabase } from './harness/db.js';
 

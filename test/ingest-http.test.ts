@@ -12,6 +12,7 @@ import { createTestDatabase } from './harness/db.js';
 import { FeedSourceBuilder, siRow } from './harness/feed-source.js';
 import { serveSource, type HttpSource } from './harness/http-source.js';
 import { captureLogger } from './harness/log.js';
+import { periodDate } from '../services/domain/period.js';
 
 let database: Database;
 let deps: IngestDeps;
@@ -38,7 +39,7 @@ function httpSource(url: string, opts: { token?: string; timeoutMs?: number; ret
 }
 
 const count = async (period: string) =>
-  Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM social_insurance WHERE period = ${`${period}-01`}::date`.execute(database.db)).rows[0]?.n);
+  Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM social_insurance WHERE period = ${periodDate(period)}::date`.execute(database.db)).rows[0]?.n);
 
 describe('an HTTP(S) source', () => {
   it('answering 503 twice then 200 is retried with backoff and loads once', async () => {

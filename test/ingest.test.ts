@@ -8,6 +8,7 @@ import { openSource, type FeedSource } from '../services/feeds/source.js';
 import { createTestDatabase } from './harness/db.js';
 import { FeedSourceBuilder, siRow, uscc } from './harness/feed-source.js';
 import { captureLogger } from './harness/log.js';
+import { periodDate } from '../services/domain/period.js';
 
 let database: Database;
 let deps: IngestDeps;
@@ -37,7 +38,7 @@ async function ingestAll(b: FeedSourceBuilder) {
 }
 
 const siCount = async (period: string) =>
-  Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM social_insurance WHERE period = ${`${period}-01`}::date`.execute(database.db)).rows[0]?.n);
+  Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM social_insurance WHERE period = ${periodDate(period)}::date`.execute(database.db)).rows[0]?.n);
 
 async function quarantineOf(batchId: number) {
   return deps.batches.quarantine(batchId);
@@ -216,7 +217,7 @@ describe('restatements', () => {
     const [orig, restated] = await ingestAll(b);
     expect(orig).toMatchObject({ status: 'loaded', rowsLoaded: 3 });
     expect(restated).toMatchObject({ status: 'loaded', rowsLoaded: 1, rowsReplaced: 1 });
-    const rows = await database.db.selectFrom('social_insurance').select(['uscc', 'insured', 'batch_id']).where('period', '=', `${P}-01`).orderBy('uscc').execute();
+    const rows = await database.db.selectFrom('social_insurance').select(['uscc', 'insured', 'batch_id']).where('period', '=', periodDate(P)).orderBy('uscc').execute();
     expect(rows.map((r) => r.insured)).toEqual([100, 90, 100]);
     expect(rows[1]?.batch_id).toBe(restated!.batchId);
     expect(await deps.batches.restatements(restated!.batchId)).toEqual([{ replaced_batch_id: orig!.batchId, rows: 1 }]);
@@ -232,7 +233,7 @@ describe('restatements', () => {
     await ingestBatch(deps, src, pending[1]!);
     const late = await ingestBatch(deps, src, pending[0]!);
     expect(late).toMatchObject({ status: 'loaded', rowsRead: 2, rowsLoaded: 1 });
-    const rows = await database.db.selectFrom('social_insurance').select(['uscc', 'insured']).where('period', '=', `${P}-01`).orderBy('uscc').execute();
+    const rows = await database.db.selectFrom('social_insurance').select(['uscc', 'insured']).where('period', '=', periodDate(P)).orderBy('uscc').execute();
     expect(rows.map((r) => r.insured)).toEqual([100, 70]);
   });
 });
@@ -320,7 +321,7 @@ describe('a batch staged in many segments', () => {
     const o2 = await ingestBatch(deps, src, second!, { segmentRows: 4 });
     expect(o2).toMatchObject({ status: 'loaded', rowsLoaded: 15, rowsReplaced: 15 });
     expect(await deps.batches.restatements(o2.batchId)).toEqual([{ replaced_batch_id: o1.batchId, rows: 15 }]);
-    const sums = await sql<{ insured: number; n: number }>`SELECT insured, count(*)::int AS n FROM social_insurance WHERE period = ${`${P}-01`}::date GROUP BY insured ORDER BY insured`.execute(database.db);
+    const sums = await sql<{ insured: number; n: number }>`SELECT insured, count(*)::int AS n FROM social_insurance WHERE period = ${periodDate(P)}::date GROUP BY insured ORDER BY insured`.execute(database.db);
     expect(sums.rows).toEqual([{ insured: 55, n: 15 }, { insured: 100, n: 25 }]);
   });
 });

@@ -7,6 +7,7 @@ import type { BatchOutcome } from '../services/feeds/ingest.service.js';
 import type { GenerateSummary } from '../services/synth/province.generate.js';
 import { createTestDatabase } from './harness/db.js';
 import { ingestProvince } from './harness/province.js';
+import { periodDate } from '../services/domain/period.js';
 
 /** The generator and the ingestion agree: every deliberate defect is caught where the truth says. */
 let database: Database;
@@ -64,7 +65,7 @@ describe('a generated province, ingested', () => {
   it('leaves the months an employer did not report empty, and applies the restatement', async () => {
     const missing = defects().filter((d) => d.kind === 'missing_month').slice(0, 20);
     for (const d of missing) {
-      const row = await database.db.selectFrom('social_insurance').select('uscc').where('uscc', '=', d.uscc!).where('period', '=', `${d.period}-01`).executeTakeFirst();
+      const row = await database.db.selectFrom('social_insurance').select('uscc').where('uscc', '=', d.uscc!).where('period', '=', periodDate(d.period)).executeTakeFirst();
       expect(row, `${d.uscc} ${d.period}`).toBeUndefined();
     }
     const restatement = outcomes.find((o) => /-r1\./.test(o.file));

@@ -22,6 +22,7 @@ import { FeedSourceBuilder } from './harness/feed-source.js';
 import { BatchRepository } from '../services/feeds/batch.repository.js';
 import { ingestBatch } from '../services/feeds/ingest.service.js';
 import { openSource } from '../services/feeds/source.js';
+import { periodDate } from '../services/domain/period.js';
 
 /** The scoring stage against a generated province in a real database (rules only here; the model has its own tests). */
 let database: Database & { name: string };
@@ -54,7 +55,7 @@ afterAll(async () => {
 });
 
 const riskRows = async (period: string) =>
-  Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM employer_risk WHERE period = ${`${period}-01`}::date`.execute(database.db)).rows[0]?.n);
+  Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM employer_risk WHERE period = ${periodDate(period)}::date`.execute(database.db)).rows[0]?.n);
 
 describe('scoring a period', () => {
   it('scores every recent employer once, and a rerun replaces rather than adds', async () => {
@@ -79,7 +80,7 @@ describe('scoring a period', () => {
     }
     const events = readFileSync(join(summary.truthDir, 'events.jsonl'), 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as TruthEvent);
     for (const t of events.filter((e) => e.type === 'transfer' && e.period === p)) {
-      const row = await database.db.selectFrom('employer_risk').select(['kinds']).where('uscc', '=', t.uscc).where('period', '=', `${p}-01`).executeTakeFirst();
+      const row = await database.db.selectFrom('employer_risk').select(['kinds']).where('uscc', '=', t.uscc).where('period', '=', periodDate(p)).executeTakeFirst();
       expect(row?.kinds ?? [], t.uscc).not.toContain('layoff');
     }
   });
@@ -90,7 +91,7 @@ describe('scoring a period', () => {
     const warned = await database.db
       .selectFrom('employer_risk')
       .select(['uscc'])
-      .where('period', '=', `${p}-01`)
+      .where('period', '=', periodDate(p))
       // A layoff in this month alone (not one straddling the month before), so restating this month takes it back.
       .where(sql<boolean>`'law41' = ANY(rules)`)
       .where(sql<boolean>`explanation @> ${JSON.stringify({ rules: [{ rule: 'law41', window: { from: p, to: p } }] })}::jsonb`)
@@ -100,7 +101,7 @@ describe('scoring a period', () => {
       .selectFrom('social_insurance')
       .selectAll()
       .where('uscc', '=', warned.uscc)
-      .where('period', '<=', `${p}-01`)
+      .where('period', '<=', periodDate(p))
       .orderBy('period', 'desc')
       .limit(2)
       .execute();
@@ -119,7 +120,7 @@ describe('scoring a period', () => {
     expect(outcome, JSON.stringify(why)).toMatchObject({ status: 'loaded', rowsLoaded: 1, rowsReplaced: 1 });
 
     await scorePeriod(deps, p, { shards: 2 });
-    const after = await database.db.selectFrom('employer_risk').select(['explanation']).where('uscc', '=', warned.uscc).where('period', '=', `${p}-01`).executeTakeFirstOrThrow();
+    const after = await database.db.selectFrom('employer_risk').select(['explanation']).where('uscc', '=', warned.uscc).where('period', '=', periodDate(p)).executeTakeFirstOrThrow();
     const hits = (after.explanation as { rules: { rule: string; window: { from: string; to: string } }[] }).rules;
     // No layoff is found in the restated month any more (a hit on an earlier month may stand).
     expect(hits.filter((h) => h.window.to === p && (h.rule === 'law41' || h.rule === 'unreported'))).toEqual([]);
@@ -127,7 +128,7 @@ describe('scoring a period', () => {
 
   it('gives all 21 cities a row, and marks a city whose feed is missing "data missing", not "no risk"', async () => {
     const p = summary.lastPeriod;
-    await database.db.deleteFrom('regional').where('city_code', '=', '511900').where('period', '=', `${p}-01`).execute();
+    await database.db.deleteFrom('regional').where('city_code', '=', '511900').where('period', '=', periodDate(p)).execute();
     const result = await scorePeriod(deps, p, { shards: 2 });
     const cities = result.cities.filter((c) => c.industrySection === '*');
     expect(cities).toHaveLength(21);
@@ -141,7 +142,7 @@ describe('scoring with the model', () => {
     const pool = await startInferencePool(fileURLToPath(new URL('../models/default', import.meta.url)), FEATURE_SPEC, { threads: 1 });
     try {
       const result = await scorePeriod({ ...deps, model: poolScorer(pool) }, summary.lastPeriod, { shards: 2 });
-      const probs = await database.db.selectFrom('employer_risk').select('probability').where('period', '=', `${summary.lastPeriod}-01`).execute();
+      const probs = await database.db.selectFrom('employer_risk').select('probability').where('period', '=', periodDate(summary.lastPeriod)).execute();
       expect(probs).toHaveLength(result.employers);
       for (const { probability } of probs) {
         expect(probability).not.toBeNull();
@@ -176,7 +177,7 @@ describe('scoring with the model', () => {
     const threads = await startShardThreads({ databaseUrl: databaseUrl(database.name), thresholds: config.scoring.thresholds, threads: 2, model });
     const rows = async (runId: number) =>
       (await sql<Record<string, unknown>>`SELECT bucket, uscc, level, rule_level, probability, jobs_at_stake, excess_separations, rules, kinds, explanation::text AS explanation
-            FROM employer_risk WHERE period = ${`${summary.lastPeriod}-01`}::date AND run_id = ${runId} ORDER BY bucket, uscc`.execute(database.db)).rows;
+            FROM employer_risk WHERE period = ${periodDate(summary.lastPeriod)}::date AND run_id = ${runId} ORDER BY bucket, uscc`.execute(database.db)).rows;
     try {
       // The same shards both ways: peers (churn dispersion, arrears among peers) are measured among the employers of a shard.
       const inline = await scorePeriod({ ...deps, model }, summary.lastPeriod, { shards: 3 });

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../config/config.schema.js';
 import type { Database } from '../services/db/database.js';
-import { addMonths } from '../services/scoring/period.js';
+import { addMonths, periodDate } from '../services/domain/period.js';
 import { RiskRepository } from '../services/scoring/risk.repository.js';
 import { HISTORY_MONTHS, scorePeriod, type ScoreDeps } from '../services/scoring/score.service.js';
 import { SeriesRepository, type ShardQuery } from '../services/scoring/series.repository.js';
@@ -65,7 +65,7 @@ const riskRows = async (period: string) =>
   (
     await sql<Record<string, unknown>>`
       SELECT bucket, uscc, name, city_code, workforce, level, probability, jobs_at_stake, excess_separations, rules, kinds, explanation, rule_level
-        FROM employer_risk WHERE period = ${`${period}-01`}::date ORDER BY bucket, uscc`.execute(database.db)
+        FROM employer_risk WHERE period = ${periodDate(period)}::date ORDER BY bucket, uscc`.execute(database.db)
   ).rows;
 
 describe('the pack kept between periods', () => {
@@ -73,9 +73,9 @@ describe('the pack kept between periods', () => {
     const first = await scorePeriod(deps, previous, { shards: 3 });
     expect(first.shardsFromPack).toBe(0);
     const state = await sql<{ buckets: number; months: number }>`
-      SELECT count(*)::int AS buckets, min(months)::int AS months FROM series_pack_state WHERE period = ${`${previous}-01`}::date`.execute(database.db);
+      SELECT count(*)::int AS buckets, min(months)::int AS months FROM series_pack_state WHERE period = ${periodDate(previous)}::date`.execute(database.db);
     expect(state.rows[0]).toEqual({ buckets: 256, months: HISTORY_MONTHS });
-    const packs = await sql<{ n: number }>`SELECT count(*)::int AS n FROM series_pack WHERE period = ${`${previous}-01`}::date`.execute(database.db);
+    const packs = await sql<{ n: number }>`SELECT count(*)::int AS n FROM series_pack WHERE period = ${periodDate(previous)}::date`.execute(database.db);
     expect(packs.rows[0]?.n).toBe(first.employers);
 
     await expectSameAsFacts(shard(), [p]);
@@ -86,7 +86,7 @@ describe('the pack kept between periods', () => {
     const warm = await scorePeriod(deps, p, { shards: 4 });
     expect(warm.shardsFromPack).toBe(4);
     const fromPack = await riskRows(p);
-    await sql`DELETE FROM series_pack_state WHERE period = ${`${previous}-01`}::date`.execute(database.db);
+    await sql`DELETE FROM series_pack_state WHERE period = ${periodDate(previous)}::date`.execute(database.db);
     const cold = await scorePeriod(deps, p, { shards: 4 });
     expect(cold.shardsFromPack).toBe(0);
     expect(fromPack.length).toBe(cold.employers);
@@ -98,12 +98,12 @@ describe('the pack kept between periods', () => {
   it('re-reads a month a restatement changed, with rows it removed gone and an employer it brings back read whole', async () => {
     const restated = addMonths(p, -5);
     const victim = await sql<{ bucket: number; uscc: string }>`
-      SELECT bucket, uscc FROM social_insurance WHERE period = ${`${restated}-01`}::date AND insured > 50 ORDER BY uscc LIMIT 2`.execute(database.db);
+      SELECT bucket, uscc FROM social_insurance WHERE period = ${periodDate(restated)}::date AND insured > 50 ORDER BY uscc LIMIT 2`.execute(database.db);
     const [changed, removed] = victim.rows;
     // An employer gone for months that reports again in the month scored: its old history must come with it.
     const back = await sql<{ bucket: number; uscc: string; last: string }>`
       SELECT bucket, uscc, to_char(max(period), 'YYYY-MM') AS last FROM social_insurance GROUP BY bucket, uscc
-      HAVING max(period) BETWEEN ${`${addMonths(p, -12)}-01`}::date AND ${`${addMonths(p, -4)}-01`}::date
+      HAVING max(period) BETWEEN ${periodDate(addMonths(p, -12))}::date AND ${periodDate(addMonths(p, -4))}::date
        ORDER BY uscc LIMIT 1`.execute(database.db);
     expect(changed && removed && back.rows[0], 'the province has employers to restate and one that closed').toBeTruthy();
     const returning = back.rows[0] as { bucket: number; uscc: string; last: string };
@@ -112,20 +112,20 @@ describe('the pack kept between periods', () => {
         (
           await sql<{ id: number }>`
             INSERT INTO batch (source, source_url, file, feed, period, sha256, declared_rows, encoding, order_key, status, finished_at)
-            VALUES ('test', 'test://', ${`restate-${period}`}, ${feed}, ${`${period}-01`}::date, ${`${period}${feed}`.padEnd(64, '0')}, 1, 'utf-8', 99, 'loaded', now())
+            VALUES ('test', 'test://', ${`restate-${period}`}, ${feed}, ${periodDate(period)}::date, ${`${period}${feed}`.padEnd(64, '0')}, 1, 'utf-8', 99, 'loaded', now())
             RETURNING batch_id AS id`.execute(database.db)
         ).rows[0]?.id,
       );
     // What the ingest's merge does to the facts, done here directly, with the batch rows that record it.
     const id = await batch(restated, 'social_insurance');
     await sql`UPDATE social_insurance SET insured = insured - 40, separated = separated + 40, batch_id = ${id}
-               WHERE period = ${`${restated}-01`}::date AND bucket = ${changed!.bucket} AND uscc = ${changed!.uscc}`.execute(database.db);
-    await sql`DELETE FROM social_insurance WHERE period = ${`${restated}-01`}::date AND bucket = ${removed!.bucket} AND uscc = ${removed!.uscc}`.execute(database.db);
+               WHERE period = ${periodDate(restated)}::date AND bucket = ${changed!.bucket} AND uscc = ${changed!.uscc}`.execute(database.db);
+    await sql`DELETE FROM social_insurance WHERE period = ${periodDate(restated)}::date AND bucket = ${removed!.bucket} AND uscc = ${removed!.uscc}`.execute(database.db);
     const again = await batch(p, 'social_insurance');
     await sql`
       INSERT INTO social_insurance (bucket, uscc, period, name, region_code, city_code, industry_code, insured, hired, separated, arrears_months, wage_base_total, batch_id)
-      SELECT bucket, uscc, ${`${p}-01`}::date, name, region_code, city_code, industry_code, insured, 5, 0, 0, wage_base_total, ${again}
-        FROM social_insurance WHERE period = ${`${returning.last}-01`}::date AND bucket = ${returning.bucket} AND uscc = ${returning.uscc}`.execute(database.db);
+      SELECT bucket, uscc, ${periodDate(p)}::date, name, region_code, city_code, industry_code, insured, 5, 0, 0, wage_base_total, ${again}
+        FROM social_insurance WHERE period = ${periodDate(returning.last)}::date AND bucket = ${returning.bucket} AND uscc = ${returning.uscc}`.execute(database.db);
 
     const read = await expectSameAsFacts(shard(), [restated, p]);
     const i = read.batch.uscc.indexOf(returning.uscc);
@@ -135,7 +135,7 @@ describe('the pack kept between periods', () => {
   });
 
   it('reads an employer whose packed value is damaged from the facts, none of the damage kept', async () => {
-    const day = `${previous}-01`;
+    const day = periodDate(previous);
     // One value cut short, and one whose bitmap claims early months it has no values for (it unpacks some before it fails).
     await sql`UPDATE series_pack SET series = '\\x0102'::bytea WHERE period = ${day}::date AND uscc = (SELECT min(uscc) FROM series_pack WHERE period = ${day}::date)`.execute(database.db);
     const claimed = await sql<{ uscc: string }>`
@@ -150,13 +150,13 @@ describe('the pack kept between periods', () => {
   it('is not used where it cannot answer: one city, a shard it covers only in part, another window, too many changed months', async () => {
     const city = await series.readForScoring({ ...shard(), city: '510100' });
     expect(city).toMatchObject({ source: 'facts', why: 'one city is scored', fingerprint: null });
-    await sql`DELETE FROM series_pack_state WHERE period = ${`${previous}-01`}::date AND bucket = 200`.execute(database.db);
+    await sql`DELETE FROM series_pack_state WHERE period = ${periodDate(previous)}::date AND bucket = 200`.execute(database.db);
     expect(await whyNot(shard(150, 255))).toMatch(/does not cover/);
     expect((await series.readForScoring(shard(0, 149))).source).toBe('pack');
     expect(await whyNot({ ...shard(0, 149), months: 13 })).toMatch(/holds 25 months, not 13/);
     for (let k = 1; k <= 9; k++) {
       await sql`INSERT INTO batch (source, source_url, file, feed, period, sha256, declared_rows, encoding, order_key, status)
-                VALUES ('test', 'test://', ${`late-${k}`}, 'headcount', ${`${addMonths(p, -k)}-01`}::date, ${`late${k}`.padEnd(64, '0')}, 0, 'utf-8', 99, 'loaded')`.execute(database.db);
+                VALUES ('test', 'test://', ${`late-${k}`}, 'headcount', ${periodDate(addMonths(p, -k))}::date, ${`late${k}`.padEnd(64, '0')}, 0, 'utf-8', 99, 'loaded')`.execute(database.db);
     }
     expect(await whyNot(shard(0, 149))).toMatch(/10 months changed/);
   });

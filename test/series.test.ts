@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../services/db/database.js';
-import { addMonths } from '../services/scoring/period.js';
+import { addMonths, periodDate } from '../services/domain/period.js';
 import { at, type SeriesBatch } from '../services/scoring/series.js';
 import { SeriesRepository } from '../services/scoring/series.repository.js';
 import type { GenerateSummary } from '../services/synth/province.generate.js';
@@ -32,7 +32,7 @@ describe('reading a shard for scoring', () => {
   it('holds every employer that reported in the last three months, with its months in place', async () => {
     const recent = await database.pool.query<{ n: number }>(
       `SELECT count(DISTINCT uscc)::int AS n FROM social_insurance WHERE period >= $1::date`,
-      [`${addMonths(summary.lastPeriod, -2)}-01`],
+      [periodDate(addMonths(summary.lastPeriod, -2))],
     );
     expect(batch.size).toBe(recent.rows[0]?.n);
     expect(batch.periods).toHaveLength(12);
@@ -40,7 +40,7 @@ describe('reading a shard for scoring', () => {
 
     for (const i of [0, Math.floor(batch.size / 2), batch.size - 1]) {
       const uscc = batch.uscc[i] as string;
-      const rows = await database.db.selectFrom('social_insurance').selectAll().where('uscc', '=', uscc).where('period', '>=', `${batch.periods[0]}-01`).execute();
+      const rows = await database.db.selectFrom('social_insurance').selectAll().where('uscc', '=', uscc).where('period', '>=', periodDate(batch.periods[0] as string)).execute();
       for (const row of rows) {
         const m = batch.periods.indexOf(row.period.slice(0, 7));
         const k = at(batch, i, m);
@@ -56,7 +56,7 @@ describe('reading a shard for scoring', () => {
   });
 
   it('attaches headcount reports and Art. 41 filings to their employers', async () => {
-    const hc = await database.db.selectFrom('headcount').select(['uscc', 'period', 'planned_layoffs']).where('period', '=', `${summary.lastPeriod}-01`).limit(5).execute();
+    const hc = await database.db.selectFrom('headcount').select(['uscc', 'period', 'planned_layoffs']).where('period', '=', periodDate(summary.lastPeriod)).limit(5).execute();
     for (const h of hc) {
       const i = batch.uscc.indexOf(h.uscc);
       if (i < 0) continue;
@@ -64,7 +64,7 @@ describe('reading a shard for scoring', () => {
       expect(batch.hc[k]).toBe(1);
       expect(batch.plannedLayoffs[k]).toBe(h.planned_layoffs);
     }
-    const filed = await database.db.selectFrom('layoff_filing').select(['uscc', 'filing_id']).where('effective_on', '>=', `${batch.periods[0]}-01`).execute();
+    const filed = await database.db.selectFrom('layoff_filing').select(['uscc', 'filing_id']).where('effective_on', '>=', periodDate(batch.periods[0] as string)).execute();
     for (const f of filed) {
       const i = batch.uscc.indexOf(f.uscc);
       if (i >= 0) expect(batch.filings[i]?.map((x) => x.filingId)).toContain(f.filing_id);

@@ -11,6 +11,7 @@ import type { ShardThreads } from '../services/scoring/shard.threads.js';
 import { jobOptions, raiseAlertsJobId } from './jobs.catalog.js';
 import type { QueueSet } from './worker.js';
 import type { Handlers } from './worker.js';
+import { periodDate } from '../services/domain/period.js';
 
 /**
  * The nightly run as a BullMQ flow. Every job id derives from the night
@@ -142,7 +143,7 @@ export function nightlyHandlers(deps: NightlyWorkerDeps): Pick<Handlers, 'nightl
       const scored = await database.db
         .selectFrom('employer_risk')
         .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('period', '=', `${period}-01`)
+        .where('period', '=', periodDate(period))
         .where('run_id', '=', runId)
         .executeTakeFirstOrThrow();
       await risks.finishRun(runId, 'done', Number(scored.n), 0);

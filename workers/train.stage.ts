@@ -6,7 +6,7 @@ import type { Database } from '../services/db/database.js';
 import type { Logger } from '../services/log.js';
 import { FEATURE_SPEC, featureReference } from '../services/scoring/features.js';
 import { LabelRepository } from '../services/scoring/label.repository.js';
-import { addMonths, isPeriod } from '../services/scoring/period.js';
+import { addMonths, isPeriod } from '../services/domain/period.js';
 import { SeriesRepository } from '../services/scoring/series.repository.js';
 import { buildTrainingSet, HORIZON, trainingWindow, type TrainingSet } from '../services/scoring/training.js';
 import { UsageError } from './cli/output.js';

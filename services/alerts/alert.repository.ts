@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { AlertStatus } from '../../sql/schema.js';
+import type { AlertStatus } from '../domain/alert.js';
 import type { Database } from '../db/database.js';
 import { toState } from './alert.service.js';
 import { acknowledge, AlertTransitionError, DISPOSITIONS, resolveByOfficial, type Disposition, type Step } from './lifecycle.js';

@@ -1,13 +1,17 @@
 import { sql, type Selectable, type Transaction } from 'kysely';
 import { CITIES, CITY_BY_CODE } from '../../config/cities.js';
 import type { AlertsConfig, NotifyConfig } from '../../config/notify.schema.js';
-import type { AlertKind, Tables } from '../../sql/schema.js';
+import type { AlertKind } from '../domain/alert.js';
+import type { Tables } from '../../sql/schema.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../log.js';
-import type { AlertChange, CityAlertView, CitySummaryRow, EmployerAlertView, Level, MonthlySeries } from '../notify/notification.types.js';
-import { addMonths, monthRange } from '../scoring/period.js';
+import type { AlertChange } from '../domain/alert.js';
+import type { Level } from '../domain/level.js';
+import type { CityAlertView, CitySummaryRow, EmployerAlertView, MonthlySeries } from '../notify/notification.types.js';
+import { addMonths, monthRange, periodDate } from '../domain/period.js';
 import { raise, withoutSignal, withSignal, type AlertState, type Signal, type Step, type Transition } from './lifecycle.js';
 import { routeRun, type OutboxEntry } from './routing.js';
+import { noLevels, countLevel, isLevel, LEVEL_NUMERAL } from '../domain/level.js';
 
 /**
  * Turns a finished scoring run into alert changes and the notifications
@@ -86,11 +90,11 @@ export async function processRun(deps: AlertDeps, runId: number, options: { now?
     await sql`SELECT pg_advisory_xact_lock(hashtext(${LOCK}))`.execute(trx);
     const done = await trx.selectFrom('alert_run').select('summary').where('run_id', '=', runId).executeTakeFirst();
     if (done) return { ...(done.summary as ProcessResult), alreadyProcessed: true, notifications: [] };
-    const newer = await trx.selectFrom('alert_run').select('period').where('period', '>', `${period}-01`).limit(1).executeTakeFirst();
+    const newer = await trx.selectFrom('alert_run').select('period').where('period', '>', periodDate(period)).limit(1).executeTakeFirst();
     if (newer) {
       // A backfill of an older month: its scores stand, but alerts follow the latest month only.
       const summary: ProcessResult = { runId, period, alreadyProcessed: false, signals: 0, raised: 0, opened: 0, escalated: 0, resolved: 0, pending: 0, notifications: [] };
-      await trx.insertInto('alert_run').values({ run_id: runId, period: `${period}-01`, summary: JSON.stringify({ ...summary, skipped: `alerts already follow ${newer.period.slice(0, 7)}` }) }).execute();
+      await trx.insertInto('alert_run').values({ run_id: runId, period: periodDate(period), summary: JSON.stringify({ ...summary, skipped: `alerts already follow ${newer.period.slice(0, 7)}` }) }).execute();
       deps.log.info({ runId, period, latest: newer.period.slice(0, 7) }, 'alerts skipped for an older month');
       return summary;
     }
@@ -101,7 +105,7 @@ export async function processRun(deps: AlertDeps, runId: number, options: { now?
 }
 
 async function processInTransaction(trx: Transaction<Tables>, deps: AlertDeps, runId: number, period: string, now: Date, raisedAt: Date, day: string): Promise<ProcessResult> {
-  const first = `${period}-01`;
+  const first = periodDate(period);
   const signals = await readSignals(trx, first);
   const cityRows = await trx.selectFrom('city_risk').selectAll().where('period', '=', first).where('industry_section', '=', '*').execute();
   for (const c of cityRows) {
@@ -316,8 +320,8 @@ function dbFields(r: Row): Record<string, unknown> {
     peak_level: s.peakLevel,
     model_only: s.modelOnly,
     recent_signals: s.recentSignals,
-    first_period: `${s.firstPeriod}-01`,
-    last_period: `${s.lastPeriod}-01`,
+    first_period: periodDate(s.firstPeriod),
+    last_period: periodDate(s.lastPeriod),
     opened_at: s.openedAt?.toISOString() ?? null,
     acknowledged_at: s.acknowledgedAt?.toISOString() ?? null,
     acknowledged_by: s.acknowledgedBy,
@@ -449,7 +453,7 @@ function cityReasons(explanation: unknown): string[] {
   const label: Record<string, string> = { job_losses: '预计及已发生失岗', ui_claims_ratio: '失业保险新增申领较往年同期', surveyed_rate: '城镇调查失业率' };
   return signals
     .filter((s): s is { name: string; value: number | null; level: number | null } => typeof s === 'object' && s !== null && (s as { level?: unknown }).level != null)
-    .map((s) => `${label[s.name] ?? s.name}：${s.value ?? '—'}（触发 ${['', 'Ⅰ', 'Ⅱ', 'Ⅲ', 'Ⅳ'][s.level ?? 0] ?? ''}级）`);
+    .map((s) => `${label[s.name] ?? s.name}：${s.value ?? '—'}（触发 ${isLevel(s.level) ? LEVEL_NUMERAL[s.level] : ''}级）`);
 }
 
 /** The last 24 months of insured staff and separations for the employers whose e-mails carry a chart. */
@@ -462,7 +466,7 @@ async function readSeries(trx: Transaction<Tables>, evidence: EmployerEvidence[]
       FROM social_insurance s
       JOIN unnest(${evidence.map((e) => e.bucket)}::smallint[], ${evidence.map((e) => e.uscc)}::char(18)[]) AS k(bucket, uscc)
         ON s.bucket = k.bucket AND s.uscc = k.uscc
-     WHERE s.period BETWEEN ${`${periods[0]}-01`}::date AND ${`${period}-01`}::date`.execute(trx);
+     WHERE s.period BETWEEN ${periodDate(periods[0] as string)}::date AND ${periodDate(period)}::date`.execute(trx);
   for (const e of evidence) out.set(e.uscc, { periods, insured: periods.map(() => null), separated: periods.map(() => null) });
   const index = new Map(periods.map((p, i) => [p, i]));
   for (const r of rows.rows) {
@@ -520,8 +524,8 @@ function cityView(r: Row): CityAlertView {
 function summaryRows(all: Row[], changedEmployers: Row[], missing: string[]): CitySummaryRow[] {
   return CITIES.map((c) => {
     const mine = all.filter((r) => r.cityCode === c.code && r.subjectType === 'employer' && r.kind !== 'crosscheck' && (r.state.status === 'open' || r.state.status === 'acknowledged'));
-    const levels = { '1': 0, '2': 0, '3': 0, '4': 0 };
-    for (const r of mine) levels[String(r.state.level) as '1' | '2' | '3' | '4'] += 1;
+    const levels = noLevels();
+    for (const r of mine) countLevel(levels, r.state.level);
     const systemic = all.find((r) => r.cityCode === c.code && r.subjectType === 'city' && r.state.status !== 'resolved' && r.state.status !== 'pending');
     return {
       cityCode: c.code,

@@ -1,7 +1,8 @@
 import type { AlertsConfig } from '../../config/notify.schema.js';
-import type { AlertAction, AlertKind, AlertStatus } from '../../sql/schema.js';
-import type { AlertChange, Level } from '../notify/notification.types.js';
-import { addMonths } from '../scoring/period.js';
+import type { AlertAction, AlertKind, AlertStatus } from '../domain/alert.js';
+import type { AlertChange } from '../domain/alert.js';
+import type { Level } from '../domain/level.js';
+import { addMonths } from '../domain/period.js';
 
 /**
  * The alert lifecycle as pure functions: what one run's signal (or its

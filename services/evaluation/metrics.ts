@@ -1,4 +1,4 @@
-import { addMonths } from '../scoring/period.js';
+import { addMonths } from '../domain/period.js';
 
 /**
  * How well a warning method did against a generated province's ground

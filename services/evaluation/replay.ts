@@ -1,11 +1,12 @@
 import type { Thresholds } from '../../config/thresholds.schema.js';
 import { buildFeatures } from '../scoring/features.js';
-import { addMonths } from '../scoring/period.js';
+import { addMonths } from '../domain/period.js';
 import { evaluateRules, withPeers } from '../scoring/rules/index.js';
 import { HISTORY_MONTHS, judgeEmployer } from '../scoring/score.service.js';
 import { at, type SeriesBatch } from '../scoring/series.js';
 import type { SeriesRepository } from '../scoring/series.repository.js';
 import type { MethodMonth, ReplayMonth } from './metrics.js';
+import { type Level } from '../domain/level.js';
 
 /**
  * Replays a province month by month as the nightly run would (the same
@@ -76,14 +77,14 @@ export async function replayProvince(
   return out;
 }
 
-function record(into: MethodMonth, i: number, level: 1 | 2 | 3 | 4 | null, score: number): void {
+function record(into: MethodMonth, i: number, level: Level | null, score: number): void {
   into.score[i] = score;
   into.alert[i] = level !== null && level <= 3 ? 1 : 0;
   if (into.warn) into.warn[i] = level !== null ? 1 : 0;
 }
 
 /** Ⅰ → 4 … Ⅳ → 1, none → 0. */
-function levelScore(level: 1 | 2 | 3 | 4 | null): number {
+function levelScore(level: Level | null): number {
   return level === null ? 0 : 5 - level;
 }
 

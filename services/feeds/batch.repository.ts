@@ -7,6 +7,7 @@ import type { BatchStatus, BatchTable, FeedName } from '../../sql/schema.js';
 import type { Database } from '../db/database.js';
 import type { FeedSpec } from './feed.spec.js';
 import type { ManifestEntry } from './manifest.js';
+import { periodDate } from '../domain/period.js';
 
 /** Every query of the feeds: batch history, quarantine, and the staged load. */
 
@@ -39,7 +40,7 @@ export class BatchRepository {
         source_url: source.url,
         file: b.file,
         feed: b.feed,
-        period: `${b.period}-01`,
+        period: periodDate(b.period),
         sha256: b.sha256,
         declared_rows: b.rows,
         encoding: b.encoding,
@@ -57,7 +58,7 @@ export class BatchRepository {
       .selectFrom('batch')
       .selectAll()
       .where('feed', '=', feed)
-      .where('period', '=', `${period}-01`)
+      .where('period', '=', periodDate(period))
       .where('sha256', '=', sha256)
       .executeTakeFirst());
   }
@@ -108,7 +109,7 @@ export class BatchRepository {
   /** Creating a partition locks its parent: done in its own short transaction, before the load. */
   async ensurePartition(spec: FeedSpec, period: string): Promise<void> {
     if (!spec.partitioned) return;
-    await sql`SELECT ews_ensure_month_partition(${spec.table}, ${`${period}-01`}::date)`.execute(this.db);
+    await sql`SELECT ews_ensure_month_partition(${spec.table}, ${periodDate(period)}::date)`.execute(this.db);
   }
 
   /** Fresh statistics for the month just loaded, so the scoring stage's reads get a sound plan. */

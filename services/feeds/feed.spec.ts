@@ -5,6 +5,7 @@ import { cityOfRegion } from '../domain/region.js';
 import { checkUscc, usccBucket } from '../domain/uscc.js';
 import { CITY_BY_CODE } from '../../config/cities.js';
 import type { SourceRecord } from './record.js';
+import { periodDate } from '../domain/period.js';
 
 /**
  * The four feeds of ../shared/FEEDS.md: their columns, how a row is checked,
@@ -166,7 +167,7 @@ class RowReader {
       this.problems.push({ column, message: `${column} ${v}: differs from the batch period ${batchPeriod}` });
       return undefined;
     }
-    return `${v}-01`;
+    return periodDate(v);
   }
 
   date(column: string): string | undefined {
@@ -399,7 +400,7 @@ const layoffFilings: FeedSpec = {
       r.problem('staff_total', `staff_total ${staff}: below planned_count ${planned}`);
     }
     if (r.problems.length > 0 || uscc === undefined || id === undefined) return r.result([], '');
-    return r.result([id, `${batchPeriod}-01`, usccBucket(uscc), uscc, filed ?? null, effective ?? null, planned, staff, reason], id);
+    return r.result([id, periodDate(batchPeriod), usccBucket(uscc), uscc, filed ?? null, effective ?? null, planned, staff, reason], id);
   },
 };
 

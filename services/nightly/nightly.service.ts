@@ -13,6 +13,8 @@ import { RiskRepository } from '../scoring/risk.repository.js';
 import { scorePeriod, type ModelScorer } from '../scoring/score.service.js';
 import type { ShardThreads } from '../scoring/shard.threads.js';
 import { SeriesRepository } from '../scoring/series.repository.js';
+import { periodDate } from '../domain/period.js';
+import { noLevels, type LevelCounts } from '../domain/level.js';
 
 /**
  * The night, in order: poll every source and load its new batches, score
@@ -80,7 +82,7 @@ export async function missingCities(database: Database, period: string): Promise
   const rows = await database.db
     .selectFrom('city_risk')
     .select('city_code')
-    .where('period', '=', `${period}-01`)
+    .where('period', '=', periodDate(period))
     .where('industry_section', '=', '*')
     .where('data_missing', '=', true)
     .orderBy('city_code')
@@ -94,7 +96,7 @@ export interface InlineNight {
   unreadable: { source: string; reason: string }[];
   runId: number | null;
   employers: number;
-  levels: Record<'1' | '2' | '3' | '4', number>;
+  levels: LevelCounts;
   alerts: ProcessResult | null;
   emails: { sent: number; failed: number; deferred: number };
   dataMissing: string[];
@@ -126,7 +128,7 @@ export async function runNightInline(
   }
   const period = options.period ?? (await latestPeriod(database));
   if (period === null) {
-    return { period, ingested, unreadable, runId: null, employers: 0, levels: { '1': 0, '2': 0, '3': 0, '4': 0 }, alerts: null, emails: { sent: 0, failed: 0, deferred: 0 }, dataMissing: [] };
+    return { period, ingested, unreadable, runId: null, employers: 0, levels: noLevels(), alerts: null, emails: { sent: 0, failed: 0, deferred: 0 }, dataMissing: [] };
   }
   options.onStage?.(`score ${period}`);
   const scored = await scorePeriod(

@@ -4,7 +4,8 @@
  * renders exactly the same e-mail. Employer data only: no personal data.
  */
 
-export type Level = 1 | 2 | 3 | 4;
+import type { AlertChange, EmployerAlertKind } from '../domain/alert.js';
+import type { Level, LevelCounts } from '../domain/level.js';
 
 export type NotificationKind =
   /** Ⅰ/Ⅱ alerts opened, escalated or reopened by a scoring run: sent at once. */
@@ -18,8 +19,6 @@ export type NotificationKind =
   /** The province office's daily summary of all 21 cities. */
   | 'summary';
 
-/** Why the alert is in this e-mail. */
-export type AlertChange = 'new' | 'escalated' | 'reopened' | 'updated' | 'unacknowledged' | 'resolved';
 
 export interface MonthlySeries {
   /** 'YYYY-MM', oldest first (up to 24). */
@@ -32,7 +31,7 @@ export interface MonthlySeries {
 
 export interface EmployerAlertView {
   alertId: number;
-  kind: 'layoff' | 'unreported' | 'crosscheck';
+  kind: EmployerAlertKind;
   uscc: string;
   /** As reported; may contain anything (markup, CR/LF, 200+ characters): always escaped. */
   name: string;
@@ -80,7 +79,7 @@ export interface CitySummaryRow {
   cityCode: string;
   cityName: string;
   /** Open (or acknowledged) employer alerts by level. */
-  levels: Record<'1' | '2' | '3' | '4', number>;
+  levels: LevelCounts;
   unacknowledged: number;
   newToday: number;
   systemicLevel: Level | null;

@@ -1,6 +1,8 @@
 import { CITIES } from '../../config/cities.js';
 import { bandLevel, type CityRiskBands } from '../../config/city-risk.schema.js';
 import type { CityRiskRow } from './risk.repository.js';
+import { type Level } from '../domain/level.js';
+import type { CitySignal } from '../domain/explanation.js';
 
 /**
  * A city's (and each city × industry section's) systemic unemployment risk
@@ -40,17 +42,17 @@ export function computeCityRisk(inputs: CityInputs, bands: CityRiskBands): CityR
     for (const agg of inputs.aggregates.filter((a) => a.city_code === city.code)) {
       const whole = agg.section === '*';
       const losses = agg.expected + agg.job_losses;
-      const signals = [
+      const signals: CitySignal[] = [
         { name: 'job_losses', value: round(losses), level: bandLevel(losses, whole ? bands.jobLosses : bands.sectionJobLosses) },
         ...(whole
           ? [
-              { name: 'ui_claims_ratio', value: claimsRatio === null ? null : round(claimsRatio), level: bandLevel(claimsRatio, bands.claimsRatio) },
-              { name: 'surveyed_rate', value: regional?.surveyed ?? null, level: bandLevel(regional?.surveyed ?? null, bands.surveyedRate) },
+              { name: 'ui_claims_ratio' as const, value: claimsRatio === null ? null : round(claimsRatio), level: bandLevel(claimsRatio, bands.claimsRatio) },
+              { name: 'surveyed_rate' as const, value: regional?.surveyed ?? null, level: bandLevel(regional?.surveyed ?? null, bands.surveyedRate) },
             ]
           : []),
       ];
-      const levels = signals.map((s) => s.level).filter((l): l is 1 | 2 | 3 | 4 => l !== null);
-      const level = dataMissing ? null : levels.length > 0 ? (Math.min(...levels) as 1 | 2 | 3 | 4) : null;
+      const levels = signals.map((s) => s.level).filter((l): l is Level => l !== null);
+      const level = dataMissing ? null : levels.length > 0 ? (Math.min(...levels) as Level) : null;
       rows.push({
         cityCode: city.code,
         industrySection: agg.section,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildFeatures, FEATURE_NAMES, FEATURE_STEPS, FEATURES_PER_STEP } from './features.js';
-import { monthRange } from './period.js';
+import { monthRange } from '../domain/period.js';
 import type { SeriesBatch } from './series.js';
 import { buildBatch, filing, periodsFrom, repeat, track } from './rules/fixture.testkit.js';
 import type { EmployerSpec, Flow } from './rules/fixture.testkit.js';

@@ -1,5 +1,5 @@
 import { at, type SeriesBatch } from './series.js';
-import { addMonths, monthOf } from './period.js';
+import { addMonths, monthOf } from '../domain/period.js';
 import { insertSorted } from './rules/employer.view.js';
 
 /**

@@ -1,5 +1,6 @@
 import type { Database } from '../db/database.js';
 import type { LabelOverride } from './training.js';
+import { periodDate } from '../domain/period.js';
 
 /**
  * Officials' word on past alerts, as training labels: an employer alert
@@ -32,7 +33,7 @@ export class LabelRepository {
       .selectFrom('batch')
       .select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.max('batch_id').as('last')])
       .where('status', '=', 'loaded')
-      .where('period', '<=', `${through}-01`)
+      .where('period', '<=', periodDate(through))
       .executeTakeFirst();
     const labels = await this.database.db
       .selectFrom('alert')

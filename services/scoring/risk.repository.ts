@@ -4,7 +4,8 @@ import { sql } from 'kysely';
 import { from as copyFrom } from 'pg-copy-streams';
 import { BinaryCopyRows } from '../db/copy.binary.js';
 import { inTransaction, type Database } from '../db/database.js';
-import { dayNumber } from './rules/period.math.js';
+import { dayNumber, periodDate } from '../domain/period.js';
+import type { CityExplanation, EmployerExplanation } from '../domain/explanation.js';
 
 /** Every query of the scoring stage's results: runs, employer risk, city risk. */
 
@@ -24,7 +25,7 @@ export interface EmployerRiskRow {
   excessSeparations: number;
   rules: readonly string[];
   kinds: readonly string[];
-  explanation: unknown;
+  explanation: EmployerExplanation;
 }
 
 export interface CityRiskRow {
@@ -41,7 +42,7 @@ export interface CityRiskRow {
   uiClaimsRatio: number | null;
   registeredUnemployed: number | null;
   surveyedRate: number | null;
-  explanation: unknown;
+  explanation: CityExplanation;
 }
 
 function smallintOrNull(out: BinaryCopyRows, v: number | null): void {
@@ -61,7 +62,7 @@ export class RiskRepository {
   async startNightRun(key: string, period: string, modelVersion: string | null, modelNote: string | null): Promise<{ runId: number; status: string; period: string }> {
     const row = await sql<{ run_id: number; status: string; period: string }>`
       INSERT INTO score_run (period, model_version, model_note, night_key)
-      VALUES (${`${period}-01`}::date, ${modelVersion}, ${modelNote}, ${key})
+      VALUES (${periodDate(period)}::date, ${modelVersion}, ${modelNote}, ${key})
       ON CONFLICT (night_key) DO UPDATE SET night_key = EXCLUDED.night_key
       RETURNING run_id, status, to_char(period, 'YYYY-MM') AS period`.execute(this.database.db);
     const r = row.rows[0] as { run_id: number; status: string; period: string };
@@ -71,7 +72,7 @@ export class RiskRepository {
   async startRun(period: string, modelVersion: string | null, modelNote: string | null): Promise<number> {
     const row = await this.database.db
       .insertInto('score_run')
-      .values({ period: `${period}-01`, model_version: modelVersion, model_note: modelNote })
+      .values({ period: periodDate(period), model_version: modelVersion, model_note: modelNote })
       .returning('run_id')
       .executeTakeFirstOrThrow();
     return row.run_id;
@@ -86,14 +87,14 @@ export class RiskRepository {
    * a retried job leaves exactly one row per employer.
    */
   async writeShard(period: string, shard: { bucketFrom: number; bucketTo: number; city?: string }, runId: number, rows: readonly EmployerRiskRow[]): Promise<void> {
-    await sql`SELECT ews_ensure_month_partition('employer_risk', ${`${period}-01`}::date)`.execute(this.database.db);
+    await sql`SELECT ews_ensure_month_partition('employer_risk', ${periodDate(period)}::date)`.execute(this.database.db);
     await inTransaction(this.database.pool, async (client) => {
       await client.query(
         `DELETE FROM employer_risk WHERE period = $1::date AND bucket BETWEEN $2 AND $3 AND ($4::char(6) IS NULL OR city_code = $4)`,
-        [`${period}-01`, shard.bucketFrom, shard.bucketTo, shard.city ?? null],
+        [periodDate(period), shard.bucketFrom, shard.bucketTo, shard.city ?? null],
       );
       // Binary COPY: numbers and arrays go as they are, not printed here and parsed there.
-      const days = dayNumber(`${period}-01`) ?? Number.NaN;
+      const days = dayNumber(periodDate(period)) ?? Number.NaN;
       const out = new BinaryCopyRows();
       for (const r of rows) {
         out.row(RISK_COLUMNS.length);
@@ -122,13 +123,13 @@ export class RiskRepository {
 
   async writeCities(period: string, runId: number, rows: readonly CityRiskRow[]): Promise<void> {
     await this.database.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('city_risk').where('period', '=', `${period}-01`).execute();
+      await trx.deleteFrom('city_risk').where('period', '=', periodDate(period)).execute();
       if (rows.length === 0) return;
       await trx
         .insertInto('city_risk')
         .values(
           rows.map((r) => ({
-            period: `${period}-01`,
+            period: periodDate(period),
             city_code: r.cityCode,
             industry_section: r.industrySection,
             level: r.level,
@@ -158,7 +159,7 @@ export class RiskRepository {
              coalesce(sum(coalesce(probability, 0) * workforce), 0)::float8 * ${layoffShare} AS expected,
              count(*) FILTER (WHERE 'layoff' = ANY(kinds))::int AS layoffs,
              coalesce(sum(excess_separations) FILTER (WHERE 'layoff' = ANY(kinds)), 0)::int AS job_losses
-        FROM employer_risk WHERE period = ${`${period}-01`}::date
+        FROM employer_risk WHERE period = ${periodDate(period)}::date
        GROUP BY GROUPING SETS ((city_code), (city_code, left(industry_code, 1)))`.execute(this.database.db);
     return r.rows;
   }
@@ -168,7 +169,7 @@ export class RiskRepository {
     const r = await sql<{ city_code: string; period: string; registered_unemployed: number; ui_new_claims: number; surveyed: number | null }>`
       SELECT city_code, to_char(period, 'YYYY-MM') AS period, registered_unemployed, ui_new_claims, surveyed_unemployment_rate::float8 AS surveyed
         FROM regional
-       WHERE period <= ${`${period}-01`}::date AND extract(month FROM period) = ${Number(period.slice(5, 7))}`.execute(this.database.db);
+       WHERE period <= ${periodDate(period)}::date AND extract(month FROM period) = ${Number(period.slice(5, 7))}`.execute(this.database.db);
     const out = new Map<string, { registered: number; claims: number; surveyed: number | null; earlierClaims: number[] }>();
     for (const row of r.rows) {
       if (row.period !== period) continue;
@@ -184,13 +185,13 @@ export class RiskRepository {
       .selectFrom('batch')
       .select('feed')
       .distinct()
-      .where('period', '=', `${period}-01`)
+      .where('period', '=', periodDate(period))
       .where('status', '=', 'loaded')
       .execute();
     const rows = await sql<{ city_code: string; now: number; before: number }>`
-      SELECT city_code, count(*) FILTER (WHERE period = ${`${period}-01`}::date)::int AS now,
-                        count(*) FILTER (WHERE period = ${`${previous}-01`}::date)::int AS before
-        FROM social_insurance WHERE period IN (${`${period}-01`}::date, ${`${previous}-01`}::date)
+      SELECT city_code, count(*) FILTER (WHERE period = ${periodDate(period)}::date)::int AS now,
+                        count(*) FILTER (WHERE period = ${periodDate(previous)}::date)::int AS before
+        FROM social_insurance WHERE period IN (${periodDate(period)}::date, ${periodDate(previous)}::date)
        GROUP BY city_code`.execute(this.database.db);
     return { loadedFeeds: new Set(feeds.map((f) => f.feed)), siRows: new Map(rows.rows.map((x) => [x.city_code, { now: x.now, before: x.before }])) };
   }
@@ -199,7 +200,7 @@ export class RiskRepository {
     let q = this.database.db
       .selectFrom('employer_risk')
       .select(['uscc', 'name', 'city_code', 'region_code', 'industry_code', 'workforce', 'level', 'probability', 'jobs_at_stake', 'excess_separations', 'rules', 'kinds', 'explanation'])
-      .where('period', '=', `${period}-01`)
+      .where('period', '=', periodDate(period))
       .where('level', 'is not', null)
       .orderBy('level')
       .orderBy('jobs_at_stake', 'desc')
@@ -210,7 +211,7 @@ export class RiskRepository {
   }
 
   async cities(period: string, filter: { city?: string } = {}) {
-    let q = this.database.db.selectFrom('city_risk').selectAll().where('period', '=', `${period}-01`).orderBy('city_code').orderBy('industry_section');
+    let q = this.database.db.selectFrom('city_risk').selectAll().where('period', '=', periodDate(period)).orderBy('city_code').orderBy('industry_section');
     if (filter.city) q = q.where('city_code', '=', filter.city);
     return q.execute();
   }

@@ -3,7 +3,7 @@ import type { Thresholds } from '../../config/thresholds.schema.js';
 import type { Logger } from '../log.js';
 import { computeCityRisk } from './city.risk.js';
 import { buildFeatures, FEATURES_PER_STEP, lastSteps, monthWorkforce, STEP_FEATURES, type FeatureReference } from './features.js';
-import { addMonths } from './period.js';
+import { addMonths } from '../domain/period.js';
 import type { EmployerRiskRow, RiskRepository } from './risk.repository.js';
 import { employerLevel, withPeers } from './rules/index.js';
 import { evaluateRules } from './rules/index.js';
@@ -11,6 +11,8 @@ import type { RuleHit } from './rules/index.js';
 import { at, type ScoringContext, type SeriesBatch } from './series.js';
 import type { SeriesRepository } from './series.repository.js';
 import type { ShardThreads } from './shard.threads.js';
+import { noLevels, countLevel, addCounts, type Level, type LevelCounts } from '../domain/level.js';
+import type { EmployerExplanation, ModelDriver } from '../domain/explanation.js';
 
 /**
  * The scoring stage: per shard (a bucket range, optionally one city) read
@@ -68,7 +70,7 @@ export interface Shard {
 
 export interface ShardResult {
   employers: number;
-  levels: Record<'1' | '2' | '3' | '4', number>;
+  levels: LevelCounts;
   /** 1 when the shard's history came from the previous period's pack (and the changed months), 0 when all from the facts. */
   fromPack: number;
 }
@@ -123,11 +125,11 @@ export async function scoreShard(deps: ShardDeps, runId: number, period: string,
   }
   const stats = deps.model?.reference ?? null;
   const rows: EmployerRiskRow[] = [];
-  const levels = { '1': 0, '2': 0, '3': 0, '4': 0 };
+  const levels = noLevels();
   for (const i of all) {
     const p = probabilities ? (probabilities[i] as number) : null;
     const { hits, workforce, excess, jobsAtStake, level, ruleLevel, reasons } = judgeEmployer(batch, i, ctx, deps.thresholds, p);
-    if (level !== null) levels[String(level) as '1' | '2' | '3' | '4'] += 1;
+    if (level !== null) countLevel(levels, level);
     rows.push({
       bucket: batch.bucket[i] as number,
       uscc: batch.uscc[i] as string,
@@ -158,9 +160,9 @@ export interface Judgement {
   workforce: number;
   excess: number;
   jobsAtStake: number;
-  level: 1 | 2 | 3 | 4 | null;
+  level: Level | null;
   /** The level the rules alone give: null when the level (if any) comes from the model alone. */
-  ruleLevel: 1 | 2 | 3 | 4 | null;
+  ruleLevel: Level | null;
   reasons: string[];
 }
 
@@ -200,7 +202,7 @@ export async function scorePeriod(
   const list = shards(options.shards ?? 16, options.city).map((s) => (options.fromFacts === true ? { ...s, fromFacts: true } : s));
   const ctx = await scoringContext(deps, period);
   const started = performance.now();
-  const totals = { employers: 0, levels: { '1': 0, '2': 0, '3': 0, '4': 0 }, shardsFromPack: 0 };
+  const totals = { employers: 0, levels: noLevels(), shardsFromPack: 0 };
   try {
     // Inline, two shards at a time by default: while one waits on PostgreSQL
     // or the model's threads, the other's rules and features use this
@@ -213,7 +215,7 @@ export async function scorePeriod(
         const r = await scoreShard(deps, runId, period, shard, ctx);
         totals.employers += r.employers;
         totals.shardsFromPack += r.fromPack;
-        for (const k of ['1', '2', '3', '4'] as const) totals.levels[k] += r.levels[k];
+        addCounts(totals.levels, r.levels);
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? (deps.threads ? deps.threads.threads + 1 : 2), list.length)) }, lane));
@@ -250,18 +252,12 @@ function workforceOf(b: SeriesBatch, i: number): number {
   return 0;
 }
 
-function explain(hits: readonly RuleHit[], probability: number | null, reasons: readonly string[], drivers: readonly Driver[], modelVersion: string | null) {
+function explain(hits: readonly RuleHit[], probability: number | null, reasons: readonly string[], drivers: ModelDriver[], modelVersion: string | null): EmployerExplanation {
   return {
-    reasons,
-    rules: hits.map((h) => ({ rule: h.rule, kind: h.kind, summary: h.summary, window: h.window, numbers: h.numbers, threshold: h.threshold, source: h.source })),
+    reasons: [...reasons],
+    rules: hits.map((h) => ({ rule: h.rule, kind: h.kind, summary: h.summary, window: { ...h.window }, numbers: { ...h.numbers }, threshold: h.threshold, source: h.source })),
     model: probability === null ? null : { version: modelVersion, probability: Math.round(probability * 10_000) / 10_000, drivers },
   };
-}
-
-interface Driver {
-  feature: string;
-  value: number;
-  z: number;
 }
 
 /** Signals that stand out in an employer's last three months, against the ordinary employers of the province the model was trained on. */
@@ -276,9 +272,9 @@ const DRIVER_FEATURES: readonly { name: (typeof STEP_FEATURES)[number]; sign: 1 
 /** Steps of each window the explanation reads: the last three months. */
 const DRIVER_STEPS = 3;
 
-function drivers(x: Float32Array, stats: FeatureReference, r: number): Driver[] {
+function drivers(x: Float32Array, stats: FeatureReference, r: number): ModelDriver[] {
   const F = FEATURES_PER_STEP;
-  const out: Driver[] = [];
+  const out: ModelDriver[] = [];
   for (const d of DRIVER_FEATURES) {
     const f = STEP_FEATURES.indexOf(d.name);
     let best = -Infinity;

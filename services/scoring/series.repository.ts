@@ -5,8 +5,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { BinaryCopyRows } from '../db/copy.binary.js';
 import { copyScan, copyScanBinary, type CopyFields } from '../db/copy.read.js';
 import { inTransaction, type Database } from '../db/database.js';
-import { dayNumber } from './rules/period.math.js';
-import { addMonths, monthRange } from './period.js';
+import { dayNumber, periodDate } from '../domain/period.js';
+import { addMonths, monthRange } from '../domain/period.js';
 import { PackFormatError, PackWriter, packSeries, unpackSeries, type MonthColumns } from './series.pack.js';
 import type { Filing, NewEmployerIntake, ScoringContext, SeriesBatch } from './series.js';
 
@@ -120,7 +120,7 @@ export class SeriesRepository {
    */
   async writePack(q: ShardQuery, runId: number, read: ScoringRead): Promise<void> {
     if (read.fingerprint === null || q.city !== undefined) return;
-    const day = `${q.period}-01`;
+    const day = periodDate(q.period);
     const b = read.batch;
     await this.database.pool.query(`SELECT ews_ensure_month_partition('series_pack', $1::date)`, [day]);
     // Binary COPY: the packed value goes as its bytes, not as hex digits for the server to decode.
@@ -175,7 +175,7 @@ export class SeriesRepository {
       await this.database.pool.query(`DROP TABLE IF EXISTS ${name}`);
       dropped.push(`${name.slice(13, 17)}-${name.slice(17, 19)}`);
     }
-    await this.database.pool.query(`DELETE FROM series_pack_state WHERE period < $1::date`, [`${keepFrom}-01`]);
+    await this.database.pool.query(`DELETE FROM series_pack_state WHERE period < $1::date`, [periodDate(keepFrom)]);
     return dropped;
   }
 
@@ -203,14 +203,14 @@ export class SeriesRepository {
            FROM social_insurance s
           WHERE s.period = $1::date AND s.insured >= $3
             AND NOT EXISTS (SELECT 1 FROM social_insurance q WHERE q.period = $2::date AND q.bucket = s.bucket AND q.uscc = s.uscc)`,
-        [`${period}-01`, `${addMonths(period, -1)}-01`, MIN_INTAKE],
+        [periodDate(period), periodDate(addMonths(period, -1)), MIN_INTAKE],
       );
       if (candidates.rows.length === 0) continue;
       const returning = await this.database.pool.query<{ uscc: string }>(
         `SELECT c.uscc
            FROM unnest($1::smallint[], $2::text[]) AS c(bucket, uscc)
           WHERE EXISTS (SELECT 1 FROM social_insurance p WHERE p.bucket = c.bucket AND p.uscc = c.uscc::char(18) AND p.period < $3::date)`,
-        [candidates.rows.map((r) => r.bucket), candidates.rows.map((r) => r.uscc), `${addMonths(period, -1)}-01`],
+        [candidates.rows.map((r) => r.bucket), candidates.rows.map((r) => r.uscc), periodDate(addMonths(period, -1))],
       );
       const earlier = new Set(returning.rows.map((r) => r.uscc));
       for (const r of candidates.rows) {
@@ -230,7 +230,7 @@ const lit = (client: pg.PoolClient, v: string): string => client.escapeLiteral(v
 
 /** The shard's bucket range (and city) on a fact table's alias, with its months. */
 function factWhere(client: pg.PoolClient, q: ShardQuery, alias: string, from: string, to: string): string {
-  const range = from === to ? `${alias}.period = ${lit(client, `${from}-01`)}::date` : `${alias}.period BETWEEN ${lit(client, `${from}-01`)}::date AND ${lit(client, `${to}-01`)}::date`;
+  const range = from === to ? `${alias}.period = ${lit(client, periodDate(from))}::date` : `${alias}.period BETWEEN ${lit(client, periodDate(from))}::date AND ${lit(client, periodDate(to))}::date`;
   return `${range} AND ${alias}.bucket BETWEEN ${Number(q.bucketFrom) | 0} AND ${Number(q.bucketTo) | 0}` + (q.city !== undefined && alias === 's' ? ` AND s.city_code = ${lit(client, q.city)}` : '');
 }
 
@@ -241,7 +241,7 @@ async function readFingerprint(client: pg.PoolClient, periods: readonly string[]
        FROM batch
       WHERE status = 'loaded' AND feed IN ('social_insurance', 'headcount') AND period BETWEEN $1::date AND $2::date
       GROUP BY 1, 2 ORDER BY 1, 2`,
-    [`${periods[0]}-01`, `${periods[periods.length - 1]}-01`],
+    [periodDate(periods[0] as string), periodDate(periods[periods.length - 1] as string)],
   );
   const out: Fingerprint = {};
   for (const p of periods) out[p] = '';
@@ -257,7 +257,7 @@ async function packPlan(client: pg.PoolClient, q: ShardQuery, periods: readonly 
   const r = await client.query<{ months: number; fingerprint: Fingerprint; buckets: number }>(
     `SELECT months, fingerprint, count(*)::int AS buckets FROM series_pack_state
       WHERE period = $1::date AND bucket BETWEEN $2 AND $3 GROUP BY months, fingerprint`,
-    [`${previous}-01`, q.bucketFrom, q.bucketTo],
+    [periodDate(previous), q.bucketFrom, q.bucketTo],
   );
   const buckets = q.bucketTo - q.bucketFrom + 1;
   if (r.rows.length === 0) return { usable: false, why: `no pack of ${previous}` };
@@ -273,7 +273,7 @@ async function packPlan(client: pg.PoolClient, q: ShardQuery, periods: readonly 
 /** The previous period's pack into b, one month earlier; returns the employers whose value could not be unpacked. */
 async function readPack(client: pg.PoolClient, b: BatchBuilder, q: ShardQuery, packMonths: number): Promise<number[]> {
   const undecodable: number[] = [];
-  const where = `period = ${lit(client, `${addMonths(q.period, -1)}-01`)}::date AND bucket BETWEEN ${Number(q.bucketFrom) | 0} AND ${Number(q.bucketTo) | 0}`;
+  const where = `period = ${lit(client, periodDate(addMonths(q.period, -1)))}::date AND bucket BETWEEN ${Number(q.bucketFrom) | 0} AND ${Number(q.bucketTo) | 0}`;
   const count = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM series_pack WHERE ${where}`);
   b.reserve(Math.ceil((count.rows[0]?.n ?? 0) * 1.02));
   // Binary: the packed value comes as its bytes, not as hex digits to decode.
@@ -401,7 +401,7 @@ async function readFilings(client: pg.PoolClient, b: BatchBuilder, q: ShardQuery
        FROM layoff_filing
       WHERE bucket BETWEEN $1 AND $2 AND effective_on >= $3::date
       ORDER BY filed_on, filing_id`,
-    [q.bucketFrom, q.bucketTo, `${b.periods[0]}-01`],
+    [q.bucketFrom, q.bucketTo, periodDate(b.periods[0] as string)],
   );
   for (const f of filings.rows) {
     const i = b.known(f.uscc);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { monthRange } from './period.js';
+import { monthRange } from '../domain/period.js';
 import { at, type SeriesBatch } from './series.js';
 import { sliceBatch } from './series.slice.js';
 

@@ -1,7 +1,7 @@
 import type { Thresholds } from '../../config/thresholds.schema.js';
 import { seededRandom } from '../../models/random.js';
 import { buildFeatures, FEATURES_PER_STEP, FEATURE_STEPS } from './features.js';
-import { addMonths, monthRange } from './period.js';
+import { addMonths, monthRange } from '../domain/period.js';
 import { evaluateRules, withPeers } from './rules/index.js';
 import { at, type SeriesBatch } from './series.js';
 import type { SeriesRepository } from './series.repository.js';

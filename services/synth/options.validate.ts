@@ -1,4 +1,4 @@
-import { parsePeriod } from './period.calendar.js';
+import { periodOrdinal } from '../domain/period.js';
 import {
   DEFAULT_CHURN_DISPERSION, DEFAULT_MICRO_CLOSURE_RATE, DEFAULT_SEPARABILITY, MAX_CHURN_DISPERSION, MAX_MICRO_CLOSURE_RATE, MAX_SEPARABILITY,
 } from './realism.js';
@@ -36,8 +36,8 @@ export function validateOptions(o: {
   }
   const lastPeriod = o.lastPeriod ?? DEFAULT_LAST_PERIOD;
   if (typeof lastPeriod !== 'string') throw new Error('generateProvince: lastPeriod must be a string YYYY-MM');
-  const lastOrdinal = parsePeriod(lastPeriod);
-  if (lastOrdinal === undefined) throw new Error(`generateProvince: lastPeriod must be a month YYYY-MM (01–12), got "${lastPeriod}"`);
+  const lastOrdinal = periodOrdinal(lastPeriod);
+  if (lastOrdinal === null) throw new Error(`generateProvince: lastPeriod must be a month YYYY-MM (01–12), got "${lastPeriod}"`);
   const firstOrdinal = lastOrdinal - months + 1;
   // The feed contract refuses periods before 1990.
   if (firstOrdinal < 1990 * 12) throw new Error(`generateProvince: ${months} months ending ${lastPeriod} would start before 1990-01`);

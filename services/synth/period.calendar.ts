@@ -1,22 +1,8 @@
 /**
- * Months as ordinals (year × 12 + month − 1) so month arithmetic is integer
- * addition; dates through Date.UTC so no local time zone leaks in.
+ * The generator's calendar: days of a month given as an ordinal (the
+ * domain's month arithmetic, services/domain/period.ts) and the Spring
+ * Festival, through Date.UTC so no local time zone leaks in.
  */
-
-export function parsePeriod(text: string): number | undefined {
-  const m = /^(\d{4})-(\d{2})$/.exec(text);
-  if (!m) return undefined;
-  const year = Number(m[1]);
-  const month = Number(m[2]);
-  if (month < 1 || month > 12) return undefined;
-  return year * 12 + month - 1;
-}
-
-export function formatPeriod(ordinal: number): string {
-  const year = Math.floor(ordinal / 12);
-  const month = ordinal - year * 12 + 1;
-  return `${year}-${month < 10 ? '0' : ''}${month}`;
-}
 
 /** Calendar month 1–12 of an ordinal. */
 export function monthOfYear(ordinal: number): number {

@@ -11,7 +11,7 @@ import { planEvents, planShock } from './events.plan.js';
 import { FILINGS_HEADER, FilingCollector } from './filings.collect.js';
 import { HC_HEADER, HC_HEADER_NAMED, ProvinceSimulator, SI_HEADER } from './month.simulate.js';
 import { validateOptions } from './options.validate.js';
-import { formatPeriod } from './period.calendar.js';
+import { formatOrdinal } from '../domain/period.js';
 import { Rng } from './random.js';
 import { applySeparability } from './realism.js';
 import { RegionalModel } from './regional.simulate.js';
@@ -96,7 +96,7 @@ export async function generateProvince(opts: GenerateOptions): Promise<GenerateS
   let restatement: ManifestEntry | undefined;
   let restatementDue = -1;
   for (let t = 0; t < months; t++) {
-    const period = cal.period[t] ?? formatPeriod(firstOrdinal + t);
+    const period = cal.period[t] ?? formatOrdinal(firstOrdinal + t);
     const siFile = `social_insurance-${period}.csv.gz`;
     const si = new BatchWriter(join(sourceDir, siFile), { gzip: true, level: 1 });
     si.line(SI_HEADER);
@@ -141,7 +141,7 @@ export async function generateProvince(opts: GenerateOptions): Promise<GenerateS
   const truthEvents = eventRecords(plan, pop, firstOrdinal);
   await writeEvents(truthDir, truthEvents);
 
-  const generatedAt = `${formatPeriod(o.lastOrdinal + 1)}-03T01:12:00+08:00`;
+  const generatedAt = `${formatOrdinal(o.lastOrdinal + 1)}-03T01:12:00+08:00`;
   await writeFile(join(sourceDir, 'manifest.json'), `${JSON.stringify({ generated_at: generatedAt, batches: manifest }, null, 2)}\n`);
 
   const rows: Record<FeedName, number> = { social_insurance: 0, headcount: 0, regional: 0, layoff_filings: 0 };
@@ -150,7 +150,7 @@ export async function generateProvince(opts: GenerateOptions): Promise<GenerateS
   for (const ev of truthEvents) events[ev.type] = (events[ev.type] ?? 0) + 1;
   const summary: GenerateSummary = {
     sourceDir, truthDir, employers, months,
-    firstPeriod: formatPeriod(firstOrdinal), lastPeriod: o.lastPeriod, batches: manifest.length,
+    firstPeriod: formatOrdinal(firstOrdinal), lastPeriod: o.lastPeriod, batches: manifest.length,
     rows, events, defects: { ...defects.counts },
   };
   const options = {

@@ -1,4 +1,5 @@
-import { formatPeriod, monthOfYear, ordinalOfDay, springFestivalDay, yearOf } from './period.calendar.js';
+import { monthOfYear, ordinalOfDay, springFestivalDay, yearOf } from './period.calendar.js';
+import { formatOrdinal } from '../domain/period.js';
 
 /**
  * Per-month calendar of the window: period text, calendar month, and how
@@ -33,7 +34,7 @@ export function buildCalendar(firstOrdinal: number, months: number): SeasonCalen
   const reset = new Uint8Array(months);
   const returnEnd = new Uint8Array(months);
   for (let t = 0; t < months; t++) {
-    period.push(formatPeriod(firstOrdinal + t));
+    period.push(formatOrdinal(firstOrdinal + t));
     moy[t] = monthOfYear(firstOrdinal + t) - 1;
   }
   const index = (dayNo: number): number => ordinalOfDay(dayNo).ordinal - firstOrdinal;

@@ -7,7 +7,8 @@ import { shockIntensity, signalNames } from './event.model.js';
 import type { PlannedEvent, Shock } from './event.model.js';
 import type { EventPlan } from './events.plan.js';
 import { SECTION_INDEX } from './industry.profile.js';
-import { formatDay, formatPeriod } from './period.calendar.js';
+import { formatDay } from './period.calendar.js';
+import { formatOrdinal } from '../domain/period.js';
 
 /**
  * Ground truth, written apart from the feeds so an evaluator can score what
@@ -19,7 +20,7 @@ export const EMPLOYERS_HEADER = 'uscc,city_code,region_code,industry_code,size_c
 export async function writeEmployers(truthDir: string, pop: Population, firstOrdinal: number): Promise<void> {
   const w = new BatchWriter(join(truthDir, 'employers.csv'));
   w.line(EMPLOYERS_HEADER);
-  const periods = Array.from({ length: pop.months }, (_, t) => formatPeriod(firstOrdinal + t));
+  const periods = Array.from({ length: pop.months }, (_, t) => formatOrdinal(firstOrdinal + t));
   for (let e = 0; e < pop.count; e++) {
     const base = pop.baseSize[e] ?? 0;
     const end = pop.endMonth[e] ?? pop.months;
@@ -51,7 +52,7 @@ export interface TruthEvent {
 
 export function eventRecords(plan: EventPlan, pop: Population, firstOrdinal: number): TruthEvent[] {
   const out: TruthEvent[] = [];
-  const p = (t: number): string => formatPeriod(firstOrdinal + t);
+  const p = (t: number): string => formatOrdinal(firstOrdinal + t);
   for (const ev of plan.events) {
     let type: TruthEvent['type'] = ev.kind;
     // A layoff planned for an employer that had shrunk to nobody: its warning signs were a distress that came to nothing.
@@ -126,8 +127,8 @@ function shockRecord(shock: Shock, events: readonly PlannedEvent[], pop: Populat
     region_code: shock.cityCode,
     industry_code: shock.section,
     industry_section: shock.section,
-    period: formatPeriod(firstOrdinal + shock.start),
-    end_period: formatPeriod(firstOrdinal + shock.end),
+    period: formatOrdinal(firstOrdinal + shock.start),
+    end_period: formatOrdinal(firstOrdinal + shock.end),
     months: shock.end - shock.start + 1,
     intensity: intensities,
     employers,

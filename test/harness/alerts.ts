@@ -1,13 +1,14 @@
 import { sql } from 'kysely';
 import type { Database } from '../../services/db/database.js';
 import { RiskRepository, type EmployerRiskRow } from '../../services/scoring/risk.repository.js';
-import { addMonths, monthRange } from '../../services/scoring/period.js';
+import { addMonths, monthRange, periodDate } from '../../services/domain/period.js';
 import { usccBucket as bucketOf } from '../../services/domain/uscc.js';
 import { uscc } from './feed-source.js';
 import type { Logger } from '../../services/log.js';
 import { deliverPending } from '../../services/notify/deliver.js';
 import { openTransport } from '../../services/notify/transport.js';
 import type { NotifyConfig } from '../../config/notify.schema.js';
+import type { FindingKind } from '../../services/domain/explanation.js';
 
 /**
  * Scoring runs with chosen results, written through the scoring stage's own
@@ -49,11 +50,18 @@ export async function seedRun(database: Database, period: string, employers: rea
       excessSeparations: 45,
       rules,
       kinds,
-      explanation: { rules: rules.map((r, i) => ({ rule: r, kind: kinds[i] ?? kinds[0] ?? 'layoff', summary: `本月减员 50 人，较自身基线多 45 人（${r}）` })), reasons: [] },
+      explanation: {
+        rules: rules.map((r, i) => ({
+          rule: r, kind: (kinds[i] ?? kinds[0] ?? 'layoff') as FindingKind, summary: `本月减员 50 人，较自身基线多 45 人（${r}）`,
+          window: { from: period, to: period }, numbers: { excess: 45 }, threshold: '', source: '',
+        })),
+        reasons: [],
+        model: null,
+      },
     };
   });
   // Replace the period's rows wholesale, as a full run would.
-  await database.pool.query('DELETE FROM employer_risk WHERE period = $1::date', [`${period}-01`]);
+  await database.pool.query('DELETE FROM employer_risk WHERE period = $1::date', [periodDate(period)]);
   await risks.writeShard(period, { bucketFrom: 0, bucketTo: 255 }, runId, rows);
   await risks.writeCities(
     period,
@@ -73,10 +81,10 @@ export async function seedHistory(database: Database, serial: number, period: st
   const code = uscc(serial);
   const months = monthRange(addMonths(period, -23), period);
   for (const [i, p] of months.entries()) {
-    await sql`SELECT ews_ensure_month_partition('social_insurance', ${`${p}-01`}::date)`.execute(database.db);
+    await sql`SELECT ews_ensure_month_partition('social_insurance', ${periodDate(p)}::date)`.execute(database.db);
     await sql`
       INSERT INTO social_insurance (bucket, uscc, period, name, region_code, city_code, industry_code, insured, hired, separated, arrears_months, wage_base_total, batch_id)
-      VALUES (${bucketOf(code)}, ${code}, ${`${p}-01`}::date, '测试企业', ${`${city.slice(0, 4)}04`}, ${city}, 'C39', ${300 - (i === 23 ? 50 : 0)}, 5, ${i === 23 ? 55 : 5}, 0, 1500000, 0)
+      VALUES (${bucketOf(code)}, ${code}, ${periodDate(p)}::date, '测试企业', ${`${city.slice(0, 4)}04`}, ${city}, 'C39', ${300 - (i === 23 ? 50 : 0)}, 5, ${i === 23 ? 55 : 5}, 0, 1500000, 0)
       ON CONFLICT DO NOTHING`.execute(database.db);
   }
 }

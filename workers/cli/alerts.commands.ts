@@ -3,16 +3,15 @@ import { AlertRepository } from '../../services/alerts/alert.repository.js';
 import { processRun } from '../../services/alerts/alert.service.js';
 import { AlertTransitionError, DISPOSITIONS } from '../../services/alerts/lifecycle.js';
 import { sendOutbox } from '../../services/notify/deliver.js';
-import { isPeriod } from '../../services/scoring/period.js';
-import { LEVEL_NAMES } from '../../services/scoring/rules/levels.js';
-import type { AlertStatus } from '../../sql/schema.js';
+import { isPeriod, periodDate } from '../../services/domain/period.js';
+import { levelName } from '../../services/domain/level.js';
+import type { AlertStatus } from '../../services/domain/alert.js';
 import type { CliContext } from './context.js';
 import { intOption, printJson, printTable, UsageError } from './output.js';
 
 const STATUSES = ['pending', 'open', 'acknowledged', 'resolved', 'active'] as const;
 const KIND_NAMES: Record<string, string> = { layoff: '规模裁员风险', unreported: '未报告裁员', crosscheck: '数据核查', systemic: '系统性失业风险' };
 
-const levelName = (l: number): string => LEVEL_NAMES[l as 1 | 2 | 3 | 4] ?? String(l);
 
 export async function alertsListCommand(ctx: CliContext, opts: { city?: string; level?: string; status?: string; limit: string; json?: boolean }): Promise<void> {
   const status = opts.status;
@@ -112,7 +111,7 @@ export async function alertsRaiseCommand(ctx: CliContext, opts: { run?: string; 
     const run = await database.db
       .selectFrom('score_run')
       .select('run_id')
-      .where('period', '=', `${opts.period}-01`)
+      .where('period', '=', periodDate(opts.period))
       .where('status', '=', 'done')
       .orderBy('run_id', 'desc')
       .executeTakeFirst();

@@ -12,7 +12,7 @@ import { BatchRepository } from '../../services/feeds/batch.repository.js';
 import { ingestBatchWithRetry, pendingEntries } from '../../services/feeds/ingest.service.js';
 import { openSource } from '../../services/feeds/source.js';
 import { FEATURE_SPEC, FEATURE_STEPS, lastSteps } from '../../services/scoring/features.js';
-import { addMonths } from '../../services/scoring/period.js';
+import { addMonths } from '../../services/domain/period.js';
 import { SeriesRepository } from '../../services/scoring/series.repository.js';
 import { MIN_HISTORY_MONTHS, samplingWeights, type TrainingSet } from '../../services/scoring/training.js';
 import { exampleWindow, trainingExamples } from '../train.stage.js';

@@ -1,6 +1,6 @@
 import { cityName } from '../../services/domain/region.js';
 import { runNightInline, type InlineNight } from '../../services/nightly/nightly.service.js';
-import { addMonths, isPeriod } from '../../services/scoring/period.js';
+import { addMonths, isPeriod } from '../../services/domain/period.js';
 import { QUEUE_NAMES, type QueueName } from '../jobs.catalog.js';
 import { redisConnection } from '../redis.js';
 import { ROLES, serve, type Role } from '../serve.js';

@@ -1,11 +1,11 @@
 import { cityName } from '../../services/domain/region.js';
 import { FEATURE_SPEC } from '../../services/scoring/features.js';
-import { addMonths, isPeriod } from '../../services/scoring/period.js';
+import { addMonths, isPeriod } from '../../services/domain/period.js';
 import { RiskRepository } from '../../services/scoring/risk.repository.js';
 import { scorePeriod, type ModelScorer } from '../../services/scoring/score.service.js';
 import { SeriesRepository } from '../../services/scoring/series.repository.js';
 import { startShardThreads, type ShardThreads } from '../../services/scoring/shard.threads.js';
-import { LEVEL_NAMES } from '../../services/scoring/rules/levels.js';
+import { levelName } from '../../services/domain/level.js';
 import { processRun } from '../../services/alerts/alert.service.js';
 import { sendOutbox } from '../../services/notify/deliver.js';
 import type { CliContext } from './context.js';
@@ -100,10 +100,10 @@ export async function riskListCommand(ctx: CliContext, opts: { period?: string; 
     printJson({ period: p, employers, cities });
     return;
   }
-  console.log(`employers at risk in ${p}${opts.city !== undefined ? ` (${cityName(opts.city)})` : ''}${level !== undefined ? `, level ${LEVEL_NAMES[level as 1 | 2 | 3 | 4]} and above` : ''}:`);
+  console.log(`employers at risk in ${p}${opts.city !== undefined ? ` (${cityName(opts.city)})` : ''}${level !== undefined ? `, level ${levelName(level)} and above` : ''}:`);
   printTable(
     employers.map((e) => ({
-      level: e.level !== null ? LEVEL_NAMES[e.level as 1 | 2 | 3 | 4] : '',
+      level: e.level !== null ? levelName(e.level) : '',
       uscc: e.uscc,
       name: e.name.length > 24 ? `${e.name.slice(0, 24)}…` : e.name,
       city: cityName(e.city_code),
@@ -123,7 +123,7 @@ export async function riskListCommand(ctx: CliContext, opts: { period?: string; 
       .filter((c) => c.industry_section === '*')
       .map((c) => ({
         city: cityName(c.city_code),
-        level: c.data_missing ? '数据缺失 data missing' : c.level !== null ? LEVEL_NAMES[c.level as 1 | 2 | 3 | 4] : '',
+        level: c.data_missing ? '数据缺失 data missing' : c.level !== null ? levelName(c.level) : '',
         employers: c.employers,
         expected_losses: Math.round(c.expected_job_losses),
         layoffs: c.observed_layoffs,

@@ -1,9 +1,10 @@
 /** Chinese labels for levels, changes, feeds and e-mail kinds. */
-import type { AlertChange, EmployerAlertView, Level, NotificationKind } from '../notification.types.js';
+import type { AlertChange } from '../../domain/alert.js';
+import { isLevel, LEVEL_COLOUR, LEVEL_NUMERAL, type Level } from '../../domain/level.js';
+import type { EmployerAlertView, NotificationKind } from '../notification.types.js';
 
-/** Ⅰ Ⅱ Ⅲ Ⅳ (U+2160..U+2163). */
-const NUMERALS: Record<Level, string> = { 1: '\u2160', 2: '\u2161', 3: '\u2162', 4: '\u2163' };
-const COLOUR_NAMES: Record<Level, string> = { 1: '红色', 2: '橙色', 3: '黄色', 4: '蓝色' };
+const NUMERALS = LEVEL_NUMERAL;
+const COLOUR_NAMES = LEVEL_COLOUR;
 
 /** Text colour and a light background per level, for badges. */
 export const LEVEL_COLOURS: Record<Level, { fg: string; bg: string }> = {
@@ -13,9 +14,7 @@ export const LEVEL_COLOURS: Record<Level, { fg: string; bg: string }> = {
   4: { fg: '#1a56b0', bg: '#e8f0fc' },
 };
 
-function knownLevel(level: number): level is Level {
-  return level === 1 || level === 2 || level === 3 || level === 4;
-}
+const knownLevel = isLevel;
 
 export function levelColours(level: number): { fg: string; bg: string } {
   return knownLevel(level) ? LEVEL_COLOURS[level] : { fg: '#333333', bg: '#f2f2f2' };

@@ -1,6 +1,8 @@
 /** Shared preparation of a payload: ordering, sections, links. */
-import type { CitySummaryRow, EmployerAlertView, Level, NotificationPayload } from '../notification.types.js';
+import type { Level } from '../../domain/level.js';
+import type { CitySummaryRow, EmployerAlertView, NotificationPayload } from '../notification.types.js';
 import { cleanText, truncate } from './escape.js';
+import { type LevelCounts } from '../../domain/level.js';
 
 /** Charts per e-mail at most. */
 export const MAX_CHARTS = 20;
@@ -88,7 +90,7 @@ export function count(v: number): number {
 export function summaryTotals(rows: readonly CitySummaryRow[]): { level: Level; count: number }[] {
   return ([1, 2, 3, 4] as const).map((level) => ({
     level,
-    count: rows.reduce((sum, r) => sum + count(r.levels[String(level) as '1' | '2' | '3' | '4']), 0),
+    count: rows.reduce((sum, r) => sum + count(r.levels[String(level) as keyof LevelCounts]), 0),
   }));
 }
 

@@ -2,7 +2,8 @@
  * Subjects. Built only from the kind, levels, counts, the city name and the
  * period — never from employer names — and kept to one line.
  */
-import type { Level, NotificationPayload } from '../notification.types.js';
+import type { Level } from '../../domain/level.js';
+import type { NotificationPayload } from '../notification.types.js';
 import { levelShort, numeral } from './labels.js';
 import { countByLevel, highestLevel, isResolved, subjectPart, summaryTotals } from './model.js';
 

@@ -1,5 +1,5 @@
 import type { Filing, SeriesBatch } from '../series.js';
-import { formatOrdinal, periodOrdinal } from './period.math.js';
+import { formatOrdinal, periodOrdinal } from '../../domain/period.js';
 
 /**
  * One employer's months, cleaned once so that every rule can read them

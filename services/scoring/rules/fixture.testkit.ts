@@ -1,5 +1,5 @@
 import type { Filing, NewEmployerIntake, ScoringContext, SeriesBatch } from '../series.js';
-import { formatOrdinal, periodOrdinal } from './period.math.js';
+import { formatOrdinal, periodOrdinal } from '../../domain/period.js';
 import type { RuleHit } from './rule.types.js';
 
 /**

@@ -30,5 +30,5 @@ export {
 export type { ClaimsWindow, DistressSignals } from './distress.rules.js';
 export { arrearsRule, claimsWindow, distressRules, distressSignals, distressSignalsRule, plannedLayoffsRule, uiClaimsSurgeRule } from './distress.rules.js';
 export { crosscheckRule, crosscheckRules, reportGapRule } from './crosscheck.rules.js';
-export { dayNumber, formatOrdinal, periodOrdinal } from './period.math.js';
+export { dayNumber, formatOrdinal, periodOrdinal } from '../../domain/period.js';
 export { peerDispersion, withPeers } from './dispersion.js';

@@ -2,7 +2,7 @@ import type { Thresholds } from '../../../config/thresholds.schema.js';
 import type { Filing, ScoringContext } from '../series.js';
 import type { EmployerView } from './employer.view.js';
 import { periodOf } from './employer.view.js';
-import { dayMonthOrdinal, dayNumber } from './period.math.js';
+import { dayMonthOrdinal, dayNumber } from '../../domain/period.js';
 import type { RuleHit } from './rule.types.js';
 import { atLeast, makeHit, people, percent } from './rule.types.js';
 import type { EmployerHistory, MonthBaseline } from './separations.baseline.js';

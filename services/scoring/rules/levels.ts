@@ -1,6 +1,7 @@
 import type { LevelKey, Thresholds } from '../../../config/thresholds.schema.js';
 import type { RuleHit, RuleId } from './rule.types.js';
 import { people } from './rule.types.js';
+import { LEVEL_NAMES, LEVEL_SEVERITY, type Level } from '../../domain/level.js';
 
 /**
  * Warning levels in the convention of Chinese emergency warnings: Ⅰ 红色
@@ -10,21 +11,9 @@ import { people } from './rule.types.js';
  * serious level reached wins. Data-quality (crosscheck) hits never raise a
  * level. With no model (probability null) only the rules count.
  */
-export type WarningLevel = 1 | 2 | 3 | 4;
+export type WarningLevel = Level;
 
-export const LEVEL_NAMES: { readonly [L in WarningLevel]: string } = {
-  1: 'Ⅰ级（红色）',
-  2: 'Ⅱ级（橙色）',
-  3: 'Ⅲ级（黄色）',
-  4: 'Ⅳ级（蓝色）',
-};
-
-export const LEVEL_SEVERITY: { readonly [L in WarningLevel]: string } = {
-  1: '特别严重',
-  2: '严重',
-  3: '较重',
-  4: '一般',
-};
+export { LEVEL_NAMES, LEVEL_SEVERITY };
 
 const LEVEL_KEYS: readonly (readonly [WarningLevel, LevelKey])[] = [
   [1, 'I'],

@@ -1,5 +1,6 @@
 import { RULE_KIND } from '../../../config/thresholds.schema.js';
 import type { RULE_IDS } from '../../../config/thresholds.schema.js';
+import type { FindingKind } from '../../domain/explanation.js';
 
 /** Every rule the engine reports; the list and each rule's kind live in config/thresholds.schema.ts. */
 export type RuleId = (typeof RULE_IDS)[number];
@@ -9,7 +10,7 @@ export type RuleId = (typeof RULE_IDS)[number];
  * serious than the layoff itself), a leading sign of distress, or a
  * data-quality finding that is kept apart from layoff risk.
  */
-export type RuleKind = 'layoff' | 'unreported' | 'distress' | 'crosscheck';
+export type RuleKind = FindingKind;
 
 /** 'YYYY-MM' */
 export type Period = string;
