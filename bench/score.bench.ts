@@ -31,7 +31,7 @@ import { createLogger } from '../services/log.js';
 import { FEATURE_SPEC, FEATURE_STEPS, FEATURES_PER_STEP } from '../services/scoring/features.js';
 import { RiskRepository } from '../services/scoring/risk.repository.js';
 import { addMonths, periodDate } from '../services/domain/period.js';
-import { newStageClock, scorePeriod, type StageClock } from '../services/scoring/score.service.js';
+import { scorePeriod } from '../services/scoring/score.run.js';
 import { SeriesRepository } from '../services/scoring/series.repository.js';
 import { startShardThreads } from '../services/scoring/shard.threads.js';
 
@@ -72,16 +72,14 @@ async function main(): Promise<void> {
     const model = poolScorer(pool);
     const threads = config.scoring.threads > 0 ? await startShardThreads({ databaseUrl: benchUrl, thresholds: config.scoring.thresholds, threads: config.scoring.threads, model }) : null;
     if (threads) stopPool.push(() => threads.close());
-    const deps = (clock: StageClock) => ({
+    const deps = {
       series: new SeriesRepository(database),
       risks: new RiskRepository(database),
       thresholds: config.scoring.thresholds,
       cityBands: config.scoring.cityRisk,
       model,
       log,
-      clock,
-      threads,
-    });
+    };
     // The night before, with no pack kept: every shard reads its 25 months
     // from the facts and leaves the pack that the timed night reads.
     const before = addMonths(LAST_PERIOD, -1);
@@ -92,9 +90,9 @@ async function main(): Promise<void> {
     // the bench on a kept database writes among the dead rows of the last.
     await database.pool.query('VACUUM employer_risk, series_pack, series_pack_state');
     say(`scoring ${before} from the facts (no pack yet) in ${shardCount} shards …`);
-    const firstClock = newStageClock();
     const t0first = performance.now();
-    const first = await scorePeriod(deps(firstClock), before, { shards: shardCount });
+    const first = await scorePeriod(deps, before, { shards: shardCount, runner: threads });
+    const firstClock = first.clock;
     const firstS = (performance.now() - t0first) / 1000;
     say(`  ${first.employers} employers in ${firstS.toFixed(2)} s: ${Math.round(first.employers / firstS)} employers/s (read ${firstClock.read.toFixed(2)} s summed over shards)`);
     // A day passes between two nights: autovacuum and checkpoints deal with
@@ -102,11 +100,11 @@ async function main(): Promise<void> {
     await database.pool.query('VACUUM (ANALYZE) employer_risk, series_pack, series_pack_state');
     await database.pool.query('CHECKPOINT');
 
-    const clock = newStageClock();
     say(`scoring ${LAST_PERIOD} in ${shardCount} shards from the pack of ${before} (model ${pool.version}, ${config.scoring.threads} scoring threads, ${config.scoring.modelThreads} inference threads) …`);
     const cpu0 = cpuSeconds();
     const t0 = performance.now();
-    const result = await scorePeriod(deps(clock), LAST_PERIOD, { shards: shardCount });
+    const result = await scorePeriod(deps, LAST_PERIOD, { shards: shardCount, runner: threads });
+    const clock = result.clock;
     const scoreS = (performance.now() - t0) / 1000;
     const cpu1 = cpuSeconds();
     const peakRssMib = process.resourceUsage().maxRSS / 1024;

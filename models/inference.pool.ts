@@ -1,17 +1,17 @@
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { startThreadPool } from '../services/threads/pool.js';
+import { reviveError, type SerializedError } from '../services/threads/protocol.js';
 import { ModelArtifactError } from './artifact.contract.js';
 import type { ArtifactMetadata, FeatureSpec } from './artifact.contract.js';
 import type { BackendPreference } from './backend.js';
-import type { InferenceRequest, InferenceResult, InferenceWorkerData, InferenceWorkerInfo } from './inference.protocol.js';
-import { startWorkerPool } from './worker-pool.js';
-import type { SerializedError } from './worker-pool.js';
+import type { InferenceThread, InferenceWorkerData } from './inference.protocol.js';
 
 /**
- * Model inference off the main event loop: `threads` worker threads, each
- * with its own tfjs engine and the model loaded once. A call's rows are cut
- * into chunks, spread over the workers and put back in order. tfjs is never
- * loaded in the calling thread.
+ * Model inference off the main event loop: `threads` threads of the
+ * project's thread pool (services/threads), each with its own tfjs engine
+ * and the model loaded once. A call's rows are cut into chunks, spread over
+ * the threads and put back in order. tfjs is never loaded in the calling
+ * thread.
  */
 
 export interface InferencePool {
@@ -59,11 +59,8 @@ function revive(error: SerializedError): Error {
       return new ModelArtifactError(error.message);
     case 'RangeError':
       return new RangeError(error.message);
-    default: {
-      const revived = new Error(error.message);
-      revived.name = error.name;
-      return revived;
-    }
+    default:
+      return reviveError(error);
   }
 }
 
@@ -74,10 +71,7 @@ export async function startInferencePool(dir: string, expected: FeatureSpec, opt
     expected: { version: expected.version, steps: expected.steps, names: [...expected.names] },
     ...(opts.prefer === undefined ? {} : { prefer: opts.prefer }),
   };
-  const { pool, info } = await startWorkerPool<InferenceWorkerInfo, InferenceRequest, InferenceResult>(
-    () => new Worker(WORKER_SCRIPT, { workerData }),
-    { threads, reviveError: revive },
-  );
+  const { pool, info } = await startThreadPool<InferenceThread>({ script: WORKER_SCRIPT, data: workerData, threads, name: 'inference', reviveError: revive });
   const first = info[0];
   if (!first) throw new Error('inference pool started no workers');
   const rowSize = expected.steps * expected.names.length;

@@ -1,24 +1,31 @@
 #!/usr/bin/env node
-// Checks the import graph of the project's own files (npm run check:layers):
+// npm run check:layers — where code may import from and where SQL may live:
 //
-//   1. no import cycle, counting `import type` and re-exports too (a cycle of
-//      types alone still ties two files together for a reader);
+//   1. no import cycle among the project's files, counting `import type`,
+//      re-exports and import() too (a cycle of types alone still ties two
+//      files together for a reader);
 //   2. no import from a higher layer (the table LAYERS below, lowest first),
 //      and the few extra bans in BANNED;
-//   3. same-layer imports between different folders are listed, not failed.
+//   3. no SQL outside a repository, a migration, services/db/, test/ or
+//      bench/: the `queryPlacement` ESLint rules of eslint.config.mjs (kysely's
+//      `sql`, query builders, pool/client.query with SQL text), run here on
+//      syntax only through scripts/eslint.queries.config.mjs.
+//   Same-layer imports between peer folders (services/scoring →
+//   services/notify) are listed to watch, not failed.
 //
-// It reads every .ts/.mts/.mjs file with TypeScript's parser (no type check),
-// follows relative specifiers only ('./x.js' is the file './x.ts' under
-// NodeNext), and prints one line per problem. Exit 1 on any cycle or layer
-// problem. Flags: --json (machine-readable), --quiet (no same-layer list).
+// Imports are read with TypeScript's parser (no type check); relative
+// specifiers only are followed ('./x.js' is the file './x.ts' under
+// NodeNext). One line per problem; exit 1 on any. Flags: --json
+// (machine-readable), --quiet (no same-layer list), --no-queries (skip 3).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ESLint } from 'eslint';
 import ts from 'typescript';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIRS = ['config', 'sql', 'services', 'models', 'workers', 'bench', 'test', 'bin', 'scripts'];
-const SKIP = new Set(['node_modules', 'data', 'outbox', 'tmp', 'coverage', 'default']);
+const SKIP = new Set(['node_modules', 'data', 'outbox', 'tmp', 'coverage']);
 const EXTS = ['.ts', '.mts', '.mjs', '.js'];
 
 /**
@@ -28,9 +35,11 @@ const EXTS = ['.ts', '.mts', '.mjs', '.js'];
  * folders (services/scoring → services/notify) is allowed but listed.
  */
 const LAYERS = [
-  { name: 'config, sql', match: [/^config\//, /^sql\//], peers: true },
+  { name: 'config', match: [/^config\//] },
+  // The types and code rules every stage shares (sql/schema.ts types its columns with them).
   { name: 'services/domain', match: [/^services\/domain\//] },
-  { name: 'services/db, services/log', match: [/^services\/db\//, /^services\/log\.ts$/] },
+  // Plumbing with no domain in it: the tables, the database, the log, the thread pool.
+  { name: 'sql, services/db, services/log, services/threads', match: [/^sql\//, /^services\/db\//, /^services\/log\.ts$/, /^services\/threads\//], peers: true },
   { name: 'models', match: [/^models\//] },
   { name: 'services stages', match: [/^services\/(feeds|synth|scoring|notify|alerts|evaluation)\//], peers: true },
   { name: 'services/nightly, services/api', match: [/^services\/(nightly|api)\//], peers: true },
@@ -41,7 +50,9 @@ const LAYERS = [
 /** Imports that the order alone would allow but that are still wrong. */
 const BANNED = [
   // The model code is tfjs and plain numbers: it sees the domain types and the log, not the database.
-  { from: /^models\//, to: /^(services\/db\/|sql\/)/, why: 'models/ may use services/domain and services/log only' },
+  { from: /^models\//, to: /^(services\/db\/|sql\/)/, why: 'models/ may use services/domain, services/log and services/threads only' },
+  // Stages and processors run in the queue's workers too: the CLI calls them, not the other way round.
+  { from: /^workers\/(?!cli\/)/, to: /^workers\/cli\//, why: 'workers/ outside cli/ must not import the CLI (workers/cli/)' },
 ];
 
 function layerOf(rel) {
@@ -180,7 +191,16 @@ function loopIn(comp, edges) {
   return comp;
 }
 
-function main() {
+/** Part 3: the queryPlacement rules over the whole tree. */
+async function queryProblems() {
+  const eslint = new ESLint({ cwd: ROOT, overrideConfigFile: path.join(ROOT, 'scripts/eslint.queries.config.mjs') });
+  const results = await eslint.lintFiles(['.']);
+  return results.flatMap((r) =>
+    r.messages.map((m) => ({ file: path.relative(ROOT, r.filePath).split(path.sep).join('/'), line: m.line, column: m.column, rule: m.ruleId, message: m.message })),
+  );
+}
+
+async function main() {
   const args = new Set(process.argv.slice(2));
   const files = listFiles();
   const rel = (p) => path.relative(ROOT, p).split(path.sep).join('/');
@@ -232,8 +252,10 @@ function main() {
     return { files: comp, loop: shortest, within };
   });
 
+  const queries = args.has('--no-queries') ? [] : await queryProblems();
+
   if (args.has('--json')) {
-    process.stdout.write(JSON.stringify({ files: files.length, cycles: loops, layers: layerProblems, sameLayer, unplaced }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ files: files.length, cycles: loops, layers: layerProblems, queries, sameLayer, unplaced }, null, 2) + '\n');
   } else {
     const say = (s) => process.stdout.write(s + '\n');
     for (const c of loops) {
@@ -242,15 +264,20 @@ function main() {
       for (const s of c.within) say(`    ${s.from}:${s.line} → ${s.to} (${s.how})`);
     }
     for (const p of layerProblems) say(`layer: ${p.file}:${p.line} → ${p.to} (${p.how}): ${p.why}`);
+    for (const q of queries) say(`query: ${q.file}:${q.line}:${q.column}: ${q.message}${q.rule ? '' : ' (parse error)'}`);
     for (const u of unplaced) say(`unplaced: ${u} is in no layer (add it to LAYERS in scripts/check-layers.mjs)`);
     if (!args.has('--quiet') && sameLayer.length > 0) {
       say(`same layer, other folder (allowed, listed to watch): ${sameLayer.length}`);
       for (const s of sameLayer) say(`    ${s.where} → ${s.to} (${s.how})`);
     }
-    const bad = loops.length + layerProblems.length + unplaced.length;
-    say(`check-layers: ${files.length} files, ${loops.length} cycles, ${layerProblems.length} layer problems${unplaced.length ? `, ${unplaced.length} unplaced` : ''}${bad ? '' : ': ok'}`);
+    const bad = loops.length + layerProblems.length + queries.length + unplaced.length;
+    say(
+      `check-layers: ${files.length} files, ${loops.length} cycles, ${layerProblems.length} layer problems, ` +
+        `${args.has('--no-queries') ? 'queries not checked' : `${queries.length} SQL outside repositories`}` +
+        `${unplaced.length ? `, ${unplaced.length} unplaced` : ''}${bad ? '' : ': ok'}`,
+    );
   }
-  process.exitCode = loops.length + layerProblems.length + unplaced.length > 0 ? 1 : 0;
+  process.exitCode = loops.length + layerProblems.length + queries.length + unplaced.length > 0 ? 1 : 0;
 }
 
-main();
+await main();

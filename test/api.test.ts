@@ -25,7 +25,7 @@ const servers: ApiServer[] = [];
 const extraDatabases: Database[] = [];
 
 async function start(deps: Partial<ApiDeps> = {}, options: ApiServerOptions = {}): Promise<ApiServer> {
-  const server = await startApiServer({ config, database, queues, log, ...deps }, { port: 0, host: '127.0.0.1', ...options });
+  const server = await startApiServer({ config, database, queues: Object.values(queues.queues), log, ...deps }, { port: 0, host: '127.0.0.1', ...options });
   servers.push(server);
   return server;
 }
@@ -284,7 +284,7 @@ describe('the rest', () => {
   });
 
   it('close() ends kept-alive connections and leaves the database and queues open', async () => {
-    const server = await startApiServer({ config, database, queues, log }, { port: 0, host: '127.0.0.1' });
+    const server = await startApiServer({ config, database, queues: Object.values(queues.queues), log }, { port: 0, host: '127.0.0.1' });
     expect((await fetch(url(server, '/healthz'))).status).toBe(200); // leaves a keep-alive connection
     await server.close();
     await expect(fetch(url(server, '/healthz'))).rejects.toThrow();

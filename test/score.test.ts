@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../config/config.schema.js';
 import type { Database } from '../services/db/database.js';
 import { RiskRepository } from '../services/scoring/risk.repository.js';
-import { newStageClock, scorePeriod, type ScoreDeps } from '../services/scoring/score.service.js';
+import type { ScoreDeps } from '../services/scoring/score.service.js';
+import { scorePeriod } from '../services/scoring/score.run.js';
 import { startShardThreads } from '../services/scoring/shard.threads.js';
 import { SeriesRepository } from '../services/scoring/series.repository.js';
 import type { GenerateSummary } from '../services/synth/province.generate.js';
@@ -182,8 +183,8 @@ describe('scoring with the model', () => {
       // The same shards both ways: peers (churn dispersion, arrears among peers) are measured among the employers of a shard.
       const inline = await scorePeriod({ ...deps, model }, summary.lastPeriod, { shards: 3 });
       const before = await rows(inline.runId);
-      const clock = newStageClock();
-      const threaded = await scorePeriod({ ...deps, model, threads, clock }, summary.lastPeriod, { shards: 3 });
+      const threaded = await scorePeriod({ ...deps, model }, summary.lastPeriod, { shards: 3, runner: threads });
+      const clock = threaded.clock;
       const after = await rows(threaded.runId);
       expect(threaded.employers).toBe(inline.employers);
       expect(threaded.levels).toEqual(inline.levels);
@@ -201,7 +202,7 @@ describe('scoring with the model', () => {
   it('fails a run whose scoring thread cannot reach the database, with the reason, and records it failed', async () => {
     const threads = await startShardThreads({ databaseUrl: databaseUrl('ews_no_such_database'), thresholds: config.scoring.thresholds, threads: 1, model: null });
     try {
-      const err: unknown = await scorePeriod({ ...deps, threads }, summary.lastPeriod, { shards: 2 }).then(() => null, (e: unknown) => e);
+      const err: unknown = await scorePeriod(deps, summary.lastPeriod, { shards: 2, runner: threads }).then(() => null, (e: unknown) => e);
       expect(err).toBeInstanceOf(Error);
       expect((err as Error).message).toMatch(/ews_no_such_database.*does not exist/);
       const run = await database.db.selectFrom('score_run').select('status').orderBy('run_id', 'desc').limit(1).executeTakeFirstOrThrow();

@@ -1,17 +1,14 @@
 import { FlowProducer, type ConnectionOptions, type FlowJob } from 'bullmq';
 import type { Config } from '../config/config.schema.js';
 import type { Database } from '../services/db/database.js';
+import { BatchRepository } from '../services/feeds/batch.repository.js';
 import type { Logger } from '../services/log.js';
-import { catchUpKey, latestPeriod, missingCities, nightDate, pollAll } from '../services/nightly/nightly.service.js';
+import { catchUpKey, nightDate, nightScoring, nightShards, pollAll } from '../services/nightly/nightly.service.js';
 import { RiskRepository } from '../services/scoring/risk.repository.js';
-import { scoreCities, scoreShard, scoringContext, shards, type ModelScorer, type ScoreDeps } from '../services/scoring/score.service.js';
-import type { ScoringContext } from '../services/scoring/series.js';
-import { SeriesRepository } from '../services/scoring/series.repository.js';
-import type { ShardThreads } from '../services/scoring/shard.threads.js';
+import { ScoreRuns, type ScoringSetup } from '../services/scoring/score.run.js';
 import { jobOptions, raiseAlertsJobId } from './jobs.catalog.js';
 import type { QueueSet } from './worker.js';
 import type { Handlers } from './worker.js';
-import { periodDate } from '../services/domain/period.js';
 
 /**
  * The nightly run as a BullMQ flow. Every job id derives from the night
@@ -37,28 +34,24 @@ export interface NightlyWorkerDeps {
   queues: QueueSet;
   connection: ConnectionOptions;
   prefix: string;
-  /** The model, loaded once per worker process (null: rules only, with the reason). */
-  model: () => Promise<{ model: ModelScorer | null; note: string | null }>;
-  /** The threads that score shards, started once per worker process (null: on this thread). */
-  threads?: () => Promise<ShardThreads | null>;
+  /** The model (null: rules only, with the reason) and the shard runner, chosen once per worker process (a new model: a new setup for the next run). */
+  setup: () => Promise<ScoringSetup>;
 }
 
+/**
+ * Thin adapters: each job parses its payload, calls its stage (the same
+ * functions `ews nightly` runs inline: services/scoring/score.run.ts) and
+ * adds the jobs that follow.
+ */
 export function nightlyHandlers(deps: NightlyWorkerDeps): Pick<Handlers, 'nightly' | 'night-score' | 'score-shard' | 'score-cities'> & { close(): Promise<void> } {
   const { config, database, log, queues } = deps;
   const flow = new FlowProducer({ connection: deps.connection, prefix: deps.prefix });
   flow.on('error', (err) => log.warn(`flow producer: ${err.message}`));
   const stage = config.nightly.stages;
   const opts = (s: keyof typeof stage, jobId: string) => ({ ...jobOptions(stage[s].attempts, stage[s].backoffMs), jobId });
+  const batches = new BatchRepository(database);
   const risks = new RiskRepository(database);
-  const series = new SeriesRepository(database);
-  // The scoring context (new employer codes of the month) is the same for every shard of a run.
-  const contexts = new Map<number, Promise<ScoringContext>>();
-
-  const scoreDeps = async (): Promise<ScoreDeps> => {
-    const { model } = await deps.model();
-    const threads = deps.threads ? await deps.threads() : null;
-    return { series, risks, thresholds: config.scoring.thresholds, cityBands: config.scoring.cityRisk, model, log, threads };
-  };
+  const runs = new ScoreRuns(nightScoring({ config, database, log }, deps.setup));
 
   return {
     nightly: async ({ date: given, period, reason, cities }, { job }) => {
@@ -70,8 +63,8 @@ export function nightlyHandlers(deps: NightlyWorkerDeps): Pick<Handlers, 'nightl
         // Between nights: only late batches matter, and only for the cities that were scored without them.
         if (pending.length === 0) return { date, reason, pending: 0, started: false };
         key = catchUpKey(date, pending.map((p) => p.entry.sha256));
-        const latest = period ?? (await latestPeriod(database));
-        only = cities ?? (latest !== null ? await missingCities(database, latest) : []);
+        const latest = period ?? (await batches.latestLoadedPeriod());
+        only = cities ?? (latest !== null ? await risks.missingCities(latest) : []);
       }
       if (unreadable.length > 0) log.warn({ date, unreadable: unreadable.map((u) => u.source) }, 'some sources could not be polled: scoring with what there is');
       const rootId = `night-score.${key}`;
@@ -94,14 +87,13 @@ export function nightlyHandlers(deps: NightlyWorkerDeps): Pick<Handlers, 'nightl
     },
 
     'night-score': async ({ key, period: given, cities }) => {
-      const period = given ?? (await latestPeriod(database));
+      const period = given ?? (await batches.latestLoadedPeriod());
       if (period === null) return { key, scored: false, reason: 'no social-insurance month loaded yet' };
       if (cities !== undefined && cities.length === 0) return { key, period, scored: false, reason: 'no city is missing data: nothing to catch up' };
-      const { model, note } = await deps.model();
-      const run = await risks.startNightRun(key, period, model?.version ?? null, note);
+      const list = nightShards(config, cities);
+      const run = await runs.open(period, list.length, key);
       const alertsId = raiseAlertsJobId(run.runId);
       if ((await queues.queues.alerts.getJob(alertsId)) !== undefined) return { key, period: run.period, runId: run.runId, scored: false, reason: 'already scheduled' };
-      const list = cities !== undefined ? cities.flatMap((city) => shards(Math.max(1, Math.ceil(config.scoring.shards / 8)), city)) : shards(config.scoring.shards);
       await flow.add({
         name: 'raise-alerts',
         queueName: 'alerts',
@@ -126,31 +118,13 @@ export function nightlyHandlers(deps: NightlyWorkerDeps): Pick<Handlers, 'nightl
       return { key, period: run.period, runId: run.runId, shards: list.length, scored: true };
     },
 
-    'score-shard': async ({ runId, period, bucketFrom, bucketTo, city }) => {
-      const d = await scoreDeps();
-      let ctx = contexts.get(runId);
-      if (!ctx) {
-        ctx = scoringContext(d, period);
-        contexts.set(runId, ctx);
-        ctx.catch(() => contexts.delete(runId));
-      }
-      return scoreShard(d, runId, period, { bucketFrom, bucketTo, ...(city !== undefined ? { city } : {}) }, await ctx);
-    },
+    'score-shard': async ({ runId, period, bucketFrom, bucketTo, city }) =>
+      (await runs.shard(runId, period, { bucketFrom, bucketTo, ...(city !== undefined ? { city } : {}) })).result,
 
     'score-cities': async ({ runId, period }) => {
-      const d = await scoreDeps();
-      const cities = await scoreCities(d, runId, period);
-      const scored = await database.db
-        .selectFrom('employer_risk')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('period', '=', periodDate(period))
-        .where('run_id', '=', runId)
-        .executeTakeFirstOrThrow();
-      await risks.finishRun(runId, 'done', Number(scored.n), 0);
-      contexts.delete(runId);
-      const missing = cities.filter((c) => c.industrySection === '*' && c.dataMissing).map((c) => c.cityCode);
-      if (missing.length > 0) log.warn({ runId, period, cities: missing }, 'scored with feeds missing for some cities: marked "data missing"; a catch-up rescores them when the batches arrive');
-      return { runId, period, employers: Number(scored.n), dataMissing: missing };
+      const closed = await runs.close(runId, period);
+      if (closed.dataMissing.length > 0) log.warn({ runId, period, cities: closed.dataMissing }, 'scored with feeds missing for some cities: marked "data missing"; a catch-up rescores them when the batches arrive');
+      return { runId, period, employers: closed.employers, dataMissing: closed.dataMissing, packsPruned: closed.pruned.length };
     },
 
     close: () => flow.close(),

@@ -1,6 +1,7 @@
 import { UnrecoverableError, type Queue } from 'bullmq';
 import { processRun, type AlertDeps } from '../services/alerts/alert.service.js';
 import { deliverNotification, PermanentDeliveryError, unsentNotifications, type DeliverDeps } from '../services/notify/deliver.js';
+import { NotificationRepository } from '../services/notify/notification.repository.js';
 import { jobOptions, notifyJobId } from './jobs.catalog.js';
 import type { Handlers } from './worker.js';
 
@@ -20,14 +21,11 @@ export function notifyHandlers(
   notifyQueue: Queue,
   retry: { attempts: number; baseMs: number },
 ): Pick<Handlers, 'raise-alerts' | 'notify' | 'notify-sweep'> {
+  const outbox = new NotificationRepository(deliverDeps.database);
   const enqueue = async (ids: readonly number[]): Promise<{ enqueued: number; retried: number }> => {
     let enqueued = 0;
     let retried = 0;
-    const kinds = new Map<number, string>();
-    for (let i = 0; i < ids.length; i += 1000) {
-      const rows = await deliverDeps.database.db.selectFrom('notification').select(['notification_id', 'kind']).where('notification_id', 'in', ids.slice(i, i + 1000)).execute();
-      for (const r of rows) kinds.set(r.notification_id, r.kind);
-    }
+    const kinds = await outbox.kinds(ids);
     for (const id of ids) {
       const jobId = notifyJobId(id);
       const existing = await notifyQueue.getJob(jobId);

@@ -6,7 +6,10 @@ import { connectDatabase } from '../services/db/connect.js';
 import type { Logger } from '../services/log.js';
 import { resolveModelArtifact, type ModelChoice } from '../models/registry.js';
 import { FEATURE_SPEC } from '../services/scoring/features.js';
-import type { ModelScorer } from '../services/scoring/score.service.js';
+import { inlineShards, type ModelScorer } from '../services/scoring/score.service.js';
+import type { ScoringSetup } from '../services/scoring/score.run.js';
+import { RiskRepository } from '../services/scoring/risk.repository.js';
+import { SeriesRepository } from '../services/scoring/series.repository.js';
 import { startShardThreads, type ShardThreads } from '../services/scoring/shard.threads.js';
 import { openTransport } from '../services/notify/transport.js';
 import { ingestHandlers } from './ingest.processors.js';
@@ -95,6 +98,13 @@ export async function serve(config: Config, log: Logger, roles: ReadonlySet<Role
       const { model: m, note } = await currentGeneration().model;
       return { model: m, note };
     };
+    // The one place the worker process chooses where shards are scored: scoring threads (SCORE_THREADS), or this thread.
+    const scoringSetup = async (): Promise<ScoringSetup> => {
+      const { model: m, note } = await model();
+      const threads = await scoringThreads();
+      const runner = threads ?? inlineShards({ series: new SeriesRepository(database), risks: new RiskRepository(database), thresholds: config.scoring.thresholds, model: m, log });
+      return { model: m, note, runner };
+    };
     const scoringThreads = (): Promise<ShardThreads | null> => {
       const g = currentGeneration();
       if (g.threads === null) {
@@ -124,7 +134,7 @@ export async function serve(config: Config, log: Logger, roles: ReadonlySet<Role
       const stages = config.nightly.stages;
       const transport = openTransport(config.notify);
       closers.push({ name: 'mail transport', close: () => Promise.resolve(transport.close()) });
-      const nightly = nightlyHandlers({ config, database, log, queues, connection, prefix, model, threads: scoringThreads });
+      const nightly = nightlyHandlers({ config, database, log, queues, connection, prefix, setup: scoringSetup });
       closers.push({ name: 'flow producer', close: () => nightly.close() });
       const { close: stopTraining, ...training } = trainHandlers({ config, database, log, queues });
       const handlers: Handlers = {
@@ -176,7 +186,7 @@ export async function serve(config: Config, log: Logger, roles: ReadonlySet<Role
       const api = await startApiServer({
         config,
         database,
-        queues,
+        queues: Object.values(queues.queues),
         log,
         checks: {
           model: async () => (roles.has('worker') ? (await model()).model !== null : modelFilesPresent(config)),

@@ -1,11 +1,11 @@
-import { Worker } from 'node:worker_threads';
 import { UnrecoverableError } from 'bullmq';
 import type { Config } from '../config/config.schema.js';
 import type { Database } from '../services/db/database.js';
 import type { Logger } from '../services/log.js';
-import { latestPeriod } from '../services/nightly/nightly.service.js';
+import { BatchRepository } from '../services/feeds/batch.repository.js';
+import { startThreadPool, type ThreadPool } from '../services/threads/pool.js';
 import { jobOptions, trainJobId } from './jobs.catalog.js';
-import type { TrainThreadData, TrainThreadMessage } from './train.protocol.js';
+import type { TrainingThread, TrainThreadData } from './train.protocol.js';
 import type { TrainStageOptions, TrainStageResult } from './train.stage.js';
 import type { Handlers, QueueSet } from './worker.js';
 
@@ -36,10 +36,11 @@ const THREAD = new URL('./train.thread.mjs', import.meta.url);
 
 export function trainHandlers(deps: TrainWorkerDeps): Pick<Handlers, 'retrain' | 'train'> & { close: () => Promise<void> } {
   const { config, database, queues } = deps;
-  const running = new Set<Worker>();
+  const running = new Set<ThreadPool<TrainingThread>>();
+  let stopped = false;
   return {
     retrain: async ({ reason }) => {
-      const month = await latestPeriod(database);
+      const month = await new BatchRepository(database).latestLoadedPeriod();
       if (month === null) return { queued: false, reason: 'no social-insurance month loaded yet' };
       const jobId = trainJobId(month);
       if ((await queues.queues.train.getJob(jobId)) !== undefined) return { queued: false, jobId, reason: 'this month of data is already queued or trained on' };
@@ -56,10 +57,9 @@ export function trainHandlers(deps: TrainWorkerDeps): Pick<Handlers, 'retrain' |
         dataDir: config.dataDir,
         configuredModelDir: config.scoring.modelDir,
         logLevel: config.log.level,
-        options,
         ...(deps.shippedDir !== undefined ? { shippedDir: deps.shippedDir } : {}),
       };
-      const result = await runThread(data, log, running);
+      const result = await runThread(data, options, log, running, () => stopped);
       if (result.skipped) {
         log.info({ month }, `nothing to train: ${result.reason}`);
         return result;
@@ -70,38 +70,34 @@ export function trainHandlers(deps: TrainWorkerDeps): Pick<Handlers, 'retrain' |
 
     /** Stops a training in progress (shutdown); its job goes back to the queue. */
     close: async () => {
-      await Promise.all([...running].map((w) => w.terminate()));
+      stopped = true;
+      await Promise.all([...running].map((pool) => pool.terminate()));
     },
   };
 }
 
-function runThread(data: TrainThreadData, log: Logger, running: Set<Worker>): Promise<TrainStageResult> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(THREAD, { workerData: data });
-    running.add(worker);
-    let settled = false;
-    const settle = (fn: () => void): void => {
-      if (settled) return;
-      settled = true;
-      running.delete(worker);
-      fn();
-    };
-    worker.on('message', (message: TrainThreadMessage) => {
-      switch (message.kind) {
-        case 'log':
-          writeLine(log, message.line);
-          break;
-        case 'done':
-          settle(() => resolve(message.result));
-          break;
-        case 'failed':
-          settle(() => reject(PERMANENT.has(message.name) ? new UnrecoverableError(message.message) : new Error(message.message)));
-          break;
-      }
-    });
-    worker.on('error', (err) => settle(() => reject(err)));
-    worker.on('exit', (code) => settle(() => reject(new Error(`the training thread stopped (exit code ${code}) before it finished`))));
+/** The stage in a training thread of its own (the project's thread pool, one thread), started for this job and closed after it. */
+async function runThread(data: TrainThreadData, options: TrainStageOptions, log: Logger, running: Set<ThreadPool<TrainingThread>>, stopped: () => boolean): Promise<TrainStageResult> {
+  const { pool } = await startThreadPool<TrainingThread>({
+    script: THREAD,
+    data,
+    threads: 1,
+    name: 'training',
+    onAsk: ({ line }) => {
+      writeLine(log, line);
+      return Promise.resolve({ value: null });
+    },
   });
+  running.add(pool);
+  try {
+    if (stopped()) throw new Error('the worker is shutting down: the training was not started');
+    return await pool.run(options);
+  } catch (err) {
+    throw err instanceof Error && PERMANENT.has(err.name) ? new UnrecoverableError(err.message) : err;
+  } finally {
+    running.delete(pool);
+    await pool.close();
+  }
 }
 
 /** A pino line from the thread, written under the job's logger at its level. */

@@ -6,10 +6,10 @@ import type { Database } from '../services/db/database.js';
 import type { Logger } from '../services/log.js';
 import { FEATURE_SPEC, featureReference } from '../services/scoring/features.js';
 import { LabelRepository } from '../services/scoring/label.repository.js';
-import { addMonths, isPeriod } from '../services/domain/period.js';
+import { addMonths, isPeriod, monthsBetween } from '../services/domain/period.js';
 import { SeriesRepository } from '../services/scoring/series.repository.js';
 import { buildTrainingSet, HORIZON, trainingWindow, type TrainingSet } from '../services/scoring/training.js';
-import { UsageError } from './cli/output.js';
+import { UsageError } from './usage.error.js';
 
 /**
  * Training, as a plain artifact (`trainArtifact`: `ews train --out`,
@@ -28,10 +28,13 @@ export interface TrainOptions {
   /** Share of negative examples kept, in (0, 1]. */
   negatives: number;
   kind: 'tcn' | 'gru' | 'mlp' | 'logistic';
-  progress?: boolean;
+  progress?: TrainProgress;
   /** Examples built already (ews evaluate trains three models on one set); its window is the training window. */
   set?: TrainingSet;
 }
+
+/** How far a training is, for whoever shows it (the CLI draws bars from it; the queue passes none). */
+export type TrainProgress = (step: { phase: 'examples' | 'epochs'; done: number; total: number; detail: string }) => void;
 
 export interface TrainSummary {
   artifact: string;
@@ -63,9 +66,11 @@ export async function exampleWindow(database: Database, from?: string, to?: stri
 export async function trainingExamples(
   database: Database,
   thresholds: Thresholds,
-  o: { from: string; to: string; negativeKeep: number; seed: number; progress?: boolean },
+  o: { from: string; to: string; negativeKeep: number; seed: number; progress?: TrainProgress },
 ): Promise<TrainingSet> {
-  const progress = o.progress === true;
+  const progress = o.progress;
+  const months = monthsBetween(o.from, o.to) + 1;
+  let monthsDone = 0;
   const overrides = await new LabelRepository(database).overrides();
   const set = await buildTrainingSet(new SeriesRepository(database), thresholds, {
     from: o.from,
@@ -73,9 +78,8 @@ export async function trainingExamples(
     negativeKeep: o.negativeKeep,
     seed: o.seed,
     overrides,
-    onMonth: (m, pos, n) => progress && process.stderr.write(`\rexamples ${m}: ${n} (${pos} positive)\u001b[K`),
+    onMonth: (m, pos, n) => progress?.({ phase: 'examples', done: ++monthsDone, total: months, detail: `${m}: ${n} examples (${pos} positive)` }),
   });
-  if (progress) process.stderr.write('\n');
   return set;
 }
 
@@ -89,7 +93,7 @@ export async function trainingExamples(
  */
 export async function trainArtifact(database: Database, thresholds: Thresholds, opts: TrainOptions): Promise<TrainSummary> {
   const { epochs, seed, negatives: keep } = opts;
-  const progress = opts.progress === true;
+  const progress = opts.progress;
   let set: TrainingSet;
   if (opts.set !== undefined) set = opts.set;
   else {
@@ -113,9 +117,8 @@ export async function trainArtifact(database: Database, thresholds: Thresholds, 
     kind: opts.kind,
     epochs,
     seed,
-    onEpoch: (e, l) => progress && process.stderr.write(`\repoch ${e + 1}/${epochs}: loss ${l.loss.toFixed(4)}${l.valLoss !== undefined ? `, validation ${l.valLoss.toFixed(4)}` : ''}\u001b[K`),
+    onEpoch: (e, l) => progress?.({ phase: 'epochs', done: e + 1, total: epochs, detail: `loss ${l.loss.toFixed(4)}${l.valLoss !== undefined ? `, validation ${l.valLoss.toFixed(4)}` : ''}` }),
   });
-  if (progress) process.stderr.write('\n');
   // Platt on sampled data → the true base rate: the logit shifts by log(share kept).
   trained.calibration = { ...trained.calibration, b: trained.calibration.b + Math.log(set.negativeKeep) };
   const dir = path.resolve(opts.out);
@@ -163,7 +166,7 @@ export interface TrainStageOptions {
   skipIfTrained?: boolean;
   /** Recorded with a promotion. */
   by: string;
-  progress?: boolean;
+  progress?: TrainProgress;
 }
 
 export interface TrainStageDone {

@@ -1,10 +1,11 @@
 import { sql } from 'kysely';
 import type { AlertStatus } from '../domain/alert.js';
 import type { Database } from '../db/database.js';
-import { toState } from './alert.service.js';
-import { acknowledge, AlertTransitionError, DISPOSITIONS, resolveByOfficial, type Disposition, type Step } from './lifecycle.js';
+import { periodDate } from '../domain/period.js';
+import { toState } from './alert.row.js';
+import { acknowledge, AlertTransitionError, DISPOSITIONS, resolveByOfficial, type AlertState, type Disposition, type Step } from './lifecycle.js';
 
-/** The officials' and operators' side of alerts: listing, one alert with its history, acknowledging and resolving. */
+/** The officials' and operators' side of alerts: listing, one alert with its history, acknowledging and resolving; which run to raise alerts from. */
 
 export interface AlertFilter {
   city?: string;
@@ -48,6 +49,29 @@ export class AlertRepository {
     return { alert, history, notifications };
   }
 
+  /** Employers with an open or acknowledged alert (data cross-checks aside), counted per city at each employer's most serious level. */
+  async openEmployersByCityLevel(): Promise<{ city_code: string; level: number; n: number }[]> {
+    const r = await sql<{ city_code: string; level: number; n: number }>`
+      SELECT city_code, level, count(*)::int AS n
+        FROM (SELECT city_code, subject, min(level) AS level FROM alert
+               WHERE status IN ('open', 'acknowledged') AND subject_type = 'employer' AND kind <> 'crosscheck'
+               GROUP BY city_code, subject) AS per_employer
+       GROUP BY city_code, level`.execute(this.database.db);
+    return r.rows;
+  }
+
+  /** The latest finished scoring run of a month ('YYYY-MM'), if any: the one `ews alerts raise --period` raises alerts from. */
+  async latestFinishedRun(period: string): Promise<number | undefined> {
+    const run = await this.database.db
+      .selectFrom('score_run')
+      .select('run_id')
+      .where('period', '=', periodDate(period))
+      .where('status', '=', 'done')
+      .orderBy('run_id', 'desc')
+      .executeTakeFirst();
+    return run?.run_id;
+  }
+
   async acknowledge(id: number, by: string, comment: string | null) {
     return this.transition(id, by, comment, null, (state, now) => acknowledge(state, by, now, comment));
   }
@@ -60,7 +84,7 @@ export class AlertRepository {
   }
 
   /** One official action: the row locked, the lifecycle applied, the row and its history written in one transaction. */
-  private async transition(id: number, by: string, comment: string | null, disposition: string | null, apply: (state: ReturnType<typeof toState>, now: Date) => Step) {
+  private async transition(id: number, by: string, comment: string | null, disposition: string | null, apply: (state: AlertState, now: Date) => Step) {
     if (by.trim() === '' || by.length > 100 || /[\r\n]/.test(by)) throw new AlertTransitionError('--by must name who did it (1–100 characters, one line)');
     return this.database.db.transaction().execute(async (trx) => {
       const row = await trx.selectFrom('alert').selectAll().where('alert_id', '=', id).forUpdate().executeTakeFirst();

@@ -2,7 +2,7 @@ import type { AlertsConfig } from '../../config/notify.schema.js';
 import type { AlertAction, AlertKind, AlertStatus } from '../domain/alert.js';
 import type { AlertChange } from '../domain/alert.js';
 import type { Level } from '../domain/level.js';
-import { addMonths } from '../domain/period.js';
+import { addMonths, monthsBetween } from '../domain/period.js';
 
 /**
  * The alert lifecycle as pure functions: what one run's signal (or its
@@ -282,8 +282,4 @@ export function resolveByOfficial(a: AlertState, by: string, now: Date, disposit
 
 function minLevel(a: Level, b: Level): Level {
   return (a < b ? a : b);
-}
-
-export function monthsBetween(from: string, to: string): number {
-  return (Number(to.slice(0, 4)) - Number(from.slice(0, 4))) * 12 + Number(to.slice(5, 7)) - Number(from.slice(5, 7));
 }

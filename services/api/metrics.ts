@@ -3,14 +3,16 @@ import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../log.js';
 import { oneLineReason, withTimeout } from './guard.js';
+import { MetricsRepository, type BatchCountRow, type LatestRunRow } from './metrics.repository.js';
 
 /**
  * /metrics: a registry of its own, every business metric computed at scrape
  * time from the shared stores (Redis for the queues, PostgreSQL for the rest),
  * so any API process reports the whole system. Only small tables are read
- * (batch, score_run, city_risk, alert, notification) and only through their
- * indexes or whole-table aggregates of a few thousand rows; the big fact
- * tables (social_insurance, headcount, employer_risk) are never touched.
+ * (batch, score_run, city_risk, alert, notification: metrics.repository.ts)
+ * and only through their indexes or whole-table aggregates of a few thousand
+ * rows; the big fact tables (social_insurance, headcount, employer_risk) are
+ * never touched.
  *
  * A collector that fails or times out is logged and its metric left without
  * samples; the rest of the scrape is served.
@@ -26,7 +28,8 @@ const DURATION_WINDOW = 100;
 
 export interface MetricsDeps {
   database: Database;
-  queues: Readonly<Record<string, Queue>>;
+  /** Reported under their own names (the `queue` label). */
+  queues: readonly Queue[];
   log: Logger;
   /** Deadline of each collector (default 5 s). */
   timeoutMs?: number;
@@ -41,23 +44,11 @@ export interface ApiMetrics {
 
 type Sample<L extends string> = readonly [labels: Partial<Record<L, string | number>>, value: number];
 
-interface BatchRow {
-  feed: string;
-  status: string;
-  n: number;
-  latest: string | null;
-}
-
-interface ScoreRunRow {
-  employers: number | null;
-  finished_at: Date | null;
-}
-
 export function createApiMetrics(deps: MetricsDeps): ApiMetrics {
-  const { db } = deps.database;
+  const repo = new MetricsRepository(deps.database);
   const log = deps.log.child({ component: 'api-metrics' });
   const timeoutMs = deps.timeoutMs ?? 5_000;
-  const queues = Object.entries(deps.queues);
+  const queues = deps.queues.map((q): [string, Queue] => [q.name, q]);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'ews_process_' });
 
@@ -116,26 +107,8 @@ export function createApiMetrics(deps: MetricsDeps): ApiMetrics {
     return ok;
   }
 
-  const batches = () =>
-    shared('batches', () =>
-      db
-        .selectFrom('batch')
-        .select((eb) => ['feed', 'status', eb.fn.countAll<number>().as('n'), eb.fn.max('period').as('latest')])
-        .groupBy(['feed', 'status'])
-        .execute() as Promise<BatchRow[]>,
-    );
-
-  const latestRun = () =>
-    shared('score_run', async (): Promise<ScoreRunRow | undefined> =>
-      db
-        .selectFrom('score_run')
-        .select(['employers', 'finished_at'])
-        .where('status', '=', 'done')
-        .orderBy('finished_at', (ob) => ob.desc().nullsLast())
-        .orderBy('run_id', 'desc')
-        .limit(1)
-        .executeTakeFirst(),
-    );
+  const batches = () => shared('batches', (): Promise<BatchCountRow[]> => repo.batchCounts());
+  const latestRun = () => shared('score_run', (): Promise<LatestRunRow | undefined> => repo.latestFinishedRun());
 
   gauge('ews_queue_jobs', 'Jobs per BullMQ queue and state.', ['queue', 'state'], async () => {
     const counts = await eachQueue('ews_queue_jobs', (q) => q.getJobCounts(...QUEUE_STATES));
@@ -181,12 +154,7 @@ export function createApiMetrics(deps: MetricsDeps): ApiMetrics {
   });
 
   gauge('ews_city_data_missing', 'Whether a city lacked feed data in the latest scored period (1) or not (0).', ['city'], async () => {
-    const rows = await db
-      .selectFrom('city_risk')
-      .select(['city_code', 'data_missing'])
-      .where('industry_section', '=', '*')
-      .where('period', '=', (eb) => eb.selectFrom('city_risk as latest').select((e) => e.fn.max('latest.period').as('period')))
-      .execute();
+    const rows = await repo.cityDataMissing();
     return rows.map((r): Sample<'city'> => [{ city: r.city_code.trim() }, r.data_missing ? 1 : 0]);
   });
 
@@ -201,21 +169,12 @@ export function createApiMetrics(deps: MetricsDeps): ApiMetrics {
   });
 
   gauge('ews_alerts', 'Alerts not yet resolved, per city, level and status.', ['city', 'level', 'status'], async () => {
-    const rows = await db
-      .selectFrom('alert')
-      .select((eb) => ['city_code', 'level', 'status', eb.fn.countAll<number>().as('n')])
-      .where('status', 'in', ACTIVE_ALERT_STATUSES)
-      .groupBy(['city_code', 'level', 'status'])
-      .execute();
+    const rows = await repo.alertCounts(ACTIVE_ALERT_STATUSES);
     return rows.map((r): Sample<'city' | 'level' | 'status'> => [{ city: r.city_code.trim(), level: String(r.level), status: r.status }, r.n]);
   });
 
   gauge('ews_emails', 'Notification e-mails per status.', ['status'], async () => {
-    const rows = await db
-      .selectFrom('notification')
-      .select((eb) => ['status', eb.fn.countAll<number>().as('n')])
-      .groupBy('status')
-      .execute();
+    const rows = await repo.emailCounts();
     const counts = new Map<string, number>(EMAIL_STATUSES.map((s) => [s, 0]));
     for (const r of rows) counts.set(r.status, r.n);
     return [...counts].map(([status, n]): Sample<'status'> => [{ status }, n]);

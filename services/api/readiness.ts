@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../log.js';
 import { oneLineReason, withTimeout } from './guard.js';
+import { MetricsRepository } from './metrics.repository.js';
 
 /**
  * /readyz: PostgreSQL answers SELECT 1, Redis answers PING, and every check
@@ -23,11 +24,9 @@ export function readinessChecks(database: Database, queues: readonly Queue[], ex
   for (const name of Object.keys(extra)) {
     if ((BUILT_IN_CHECKS as readonly string[]).includes(name)) throw new Error(`readiness check "${name}" is built in; give the extra check another name`);
   }
+  const postgres = new MetricsRepository(database);
   return {
-    postgres: async () => {
-      const result = await database.pool.query<{ one: number }>('SELECT 1 AS one');
-      return result.rows[0]?.one === 1;
-    },
+    postgres: () => postgres.ping(),
     redis: async () => {
       const queue = queues[0];
       if (queue === undefined) throw new Error('no queue to reach Redis through');

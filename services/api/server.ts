@@ -1,8 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Queue } from 'bullmq';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Config } from '../../config/config.schema.js';
-import type { QueueSet } from '../../workers/worker.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../log.js';
 import { DASHBOARD_PATH, queueDashboard } from './dashboard.js';
@@ -16,10 +16,17 @@ import { readinessChecks, readinessTransitions, runReadiness } from './readiness
  * It borrows the database and the queues; closing it closes neither.
  */
 
+/**
+ * The queues the API reports on (/metrics, under each queue's own name),
+ * reaches Redis through (/readyz: the first one) and shows (/admin/queues):
+ * plain BullMQ queues, opened and closed by the caller.
+ */
+export type ApiQueues = readonly Queue[];
+
 export interface ApiDeps {
   config: Config;
   database: Database;
-  queues: QueueSet;
+  queues: ApiQueues;
   /** Extra readiness checks supplied by the caller, e.g. { model: async () => true } ; a check that returns false or throws makes /readyz 503. */
   checks?: Record<string, () => Promise<boolean>>;
   log: Logger;
@@ -43,11 +50,10 @@ export interface ApiServerOptions {
 
 export async function startApiServer(deps: ApiDeps, options: ApiServerOptions = {}): Promise<ApiServer> {
   const log = deps.log.child({ component: 'api' });
-  const queueList = Object.values(deps.queues.queues);
-  const checks = readinessChecks(deps.database, queueList, deps.checks);
+  const checks = readinessChecks(deps.database, deps.queues, deps.checks);
   const checkTimeoutMs = options.checkTimeoutMs ?? 2_000;
   const noteReadiness = readinessTransitions(log);
-  const metrics = createApiMetrics({ database: deps.database, queues: deps.queues.queues, log: deps.log, timeoutMs: options.collectTimeoutMs });
+  const metrics = createApiMetrics({ database: deps.database, queues: deps.queues, log: deps.log, timeoutMs: options.collectTimeoutMs });
 
   const app = express();
   app.disable('x-powered-by');
@@ -68,7 +74,7 @@ export async function startApiServer(deps: ApiDeps, options: ApiServerOptions = 
     res.set('Cache-Control', 'no-store').type(metrics.contentType).send(text);
   });
 
-  app.use(DASHBOARD_PATH, ...queueDashboard(queueList, { user: deps.config.api.adminUser, password: deps.config.api.adminPassword }));
+  app.use(DASHBOARD_PATH, ...queueDashboard(deps.queues, { user: deps.config.api.adminUser, password: deps.config.api.adminPassword }));
 
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ error: 'not found' });

@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import type { Tables } from '../../sql/schema.js';
+import { migrate } from './migrate.js';
 
 /** DATE stays a 'YYYY-MM-DD' string; int8 (ids, counts) becomes a number. */
 const types = {
@@ -81,4 +82,23 @@ export function redactUrl(url: string): string {
   } catch {
     return '(unparseable URL)';
   }
+}
+
+/**
+ * A database next to the one at `url` on the same server (the evaluation's
+ * provinces), created on first use (dropped first when `fresh`) and migrated.
+ */
+export async function siblingDatabase(url: string, name: string, fresh: boolean): Promise<Database> {
+  const admin = new pg.Client({ connectionString: withDatabaseName(url, 'postgres') });
+  await admin.connect();
+  try {
+    if (fresh) await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+  } finally {
+    await admin.end();
+  }
+  const database = openDatabase(withDatabaseName(url, name), 4);
+  await migrate(database.pool);
+  return database;
 }

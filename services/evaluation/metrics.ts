@@ -1,4 +1,4 @@
-import { addMonths } from '../domain/period.js';
+import { addMonths, monthsBetween } from '../domain/period.js';
 
 /**
  * How well a warning method did against a generated province's ground
@@ -337,10 +337,6 @@ function group(events: readonly TruthEvent[]): Map<string, TruthEvent[]> {
     out.set(e.uscc, list);
   }
   return out;
-}
-
-function monthsBetween(from: string, to: string): number {
-  return (Number(to.slice(0, 4)) - Number(from.slice(0, 4))) * 12 + Number(to.slice(5, 7)) - Number(from.slice(5, 7));
 }
 
 function medianOf(values: readonly number[]): number {

@@ -63,6 +63,17 @@ export class BatchRepository {
       .executeTakeFirst());
   }
 
+/** The latest month with a loaded batch of a feed (social insurance: what a night scores unless told otherwise), or null. */
+  async latestLoadedPeriod(feed: FeedName = 'social_insurance'): Promise<string | null> {
+    const r = await this.db
+      .selectFrom('batch')
+      .select(sql<string | null>`to_char(max(period), 'YYYY-MM')`.as('p'))
+      .where('feed', '=', feed)
+      .where('status', '=', 'loaded')
+      .executeTakeFirst();
+    return r?.p ?? null;
+  }
+
   async get(batchId: number): Promise<BatchRow | undefined> {
     return (await this.db.selectFrom('batch').selectAll().where('batch_id', '=', batchId).executeTakeFirst());
   }

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { sql } from 'kysely';
 import type { Config } from '../../config/config.schema.js';
 import { processRun, type ProcessResult } from '../alerts/alert.service.js';
 import type { Database } from '../db/database.js';
@@ -10,10 +9,9 @@ import { openSource, type FeedSource } from '../feeds/source.js';
 import type { Logger } from '../log.js';
 import { sendOutbox } from '../notify/deliver.js';
 import { RiskRepository } from '../scoring/risk.repository.js';
-import { scorePeriod, type ModelScorer } from '../scoring/score.service.js';
-import type { ShardThreads } from '../scoring/shard.threads.js';
+import { planShards, scoreRun, type ScoreRunDeps, type ScoringSetup } from '../scoring/score.run.js';
+import type { Shard } from '../scoring/shard.types.js';
 import { SeriesRepository } from '../scoring/series.repository.js';
-import { periodDate } from '../domain/period.js';
 import { noLevels, type LevelCounts } from '../domain/level.js';
 
 /**
@@ -71,25 +69,6 @@ export async function pollAll(deps: NightDeps): Promise<{ pending: { source: str
   return { pending, unreadable };
 }
 
-/** The latest month with loaded social-insurance data: what a night scores unless told otherwise. */
-export async function latestPeriod(database: Database): Promise<string | null> {
-  const r = await sql<{ p: string | null }>`SELECT to_char(max(period), 'YYYY-MM') AS p FROM batch WHERE feed = 'social_insurance' AND status = 'loaded'`.execute(database.db);
-  return r.rows[0]?.p ?? null;
-}
-
-/** Cities marked "data missing" in the latest scoring of a period: what a catch-up rescores. */
-export async function missingCities(database: Database, period: string): Promise<string[]> {
-  const rows = await database.db
-    .selectFrom('city_risk')
-    .select('city_code')
-    .where('period', '=', periodDate(period))
-    .where('industry_section', '=', '*')
-    .where('data_missing', '=', true)
-    .orderBy('city_code')
-    .execute();
-  return rows.map((r) => r.city_code);
-}
-
 export interface InlineNight {
   period: string | null;
   ingested: BatchOutcome[];
@@ -102,14 +81,33 @@ export interface InlineNight {
   dataMissing: string[];
 }
 
+/** The night's scoring stages over this process's database, with the model and runner the composition root chose. */
+export function nightScoring(deps: NightDeps, setup: () => Promise<ScoringSetup>): ScoreRunDeps {
+  return {
+    series: new SeriesRepository(deps.database),
+    risks: new RiskRepository(deps.database),
+    thresholds: deps.config.scoring.thresholds,
+    cityBands: deps.config.scoring.cityRisk,
+    log: deps.log,
+    setup,
+  };
+}
+
+/** The shards of a night: the whole province, or for a catch-up the listed cities. */
+export function nightShards(config: Config, cities?: readonly string[]): Shard[] {
+  return planShards(config.scoring.shards, cities !== undefined ? { cities } : {});
+}
+
 /**
- * `ews nightly` and the demo: the same stages inline. With no new period
- * to score (nothing loaded yet) it stops after the poll and says so.
+ * `ews nightly` and the demo: the stages of the queue's flow, inline and in
+ * order (poll and load, open the run, every shard, close it, raise the
+ * alerts, send). With no period to score (nothing loaded yet) it stops
+ * after the poll and says so.
  */
 export async function runNightInline(
   deps: NightDeps,
-  model: ModelScorer | null,
-  options: { period?: string; modelNote?: string | null; onStage?: (stage: string) => void; threads?: ShardThreads | null } = {},
+  setup: ScoringSetup,
+  options: { period?: string; onStage?: (stage: string) => void } = {},
 ): Promise<InlineNight> {
   const { config, database, log } = deps;
   options.onStage?.('poll and ingest');
@@ -126,21 +124,16 @@ export async function runNightInline(
       unreadable.push({ source: p.source, reason: `${p.entry.file}: ${(err as Error).message}` });
     }
   }
-  const period = options.period ?? (await latestPeriod(database));
+  const period = options.period ?? (await batches.latestLoadedPeriod());
   if (period === null) {
     return { period, ingested, unreadable, runId: null, employers: 0, levels: noLevels(), alerts: null, emails: { sent: 0, failed: 0, deferred: 0 }, dataMissing: [] };
   }
   options.onStage?.(`score ${period}`);
-  const scored = await scorePeriod(
-    { series: new SeriesRepository(database), risks: new RiskRepository(database), thresholds: config.scoring.thresholds, cityBands: config.scoring.cityRisk, model, log, threads: options.threads ?? null },
-    period,
-    { shards: config.scoring.shards, modelNote: options.modelNote ?? null },
-  );
+  const scored = await scoreRun(nightScoring(deps, () => Promise.resolve(setup)), period, nightShards(config));
   options.onStage?.('alerts');
   const alerts = await processRun({ database, alerts: config.alerts, notify: config.notify, log }, scored.runId);
   options.onStage?.('e-mail');
   const emails = await sendOutbox(database, config.notify, log);
-  const dataMissing = scored.cities.filter((c) => c.industrySection === '*' && c.dataMissing).map((c) => c.cityCode);
-  if (dataMissing.length > 0) log.warn({ period, cities: dataMissing }, 'scored with feeds missing for some cities: they are marked "data missing"');
-  return { period, ingested, unreadable, runId: scored.runId, employers: scored.employers, levels: scored.levels, alerts, emails, dataMissing };
+  if (scored.dataMissing.length > 0) log.warn({ period, cities: scored.dataMissing }, 'scored with feeds missing for some cities: they are marked "data missing"');
+  return { period, ingested, unreadable, runId: scored.runId, employers: scored.employers, levels: scored.levels, alerts, emails, dataMissing: scored.dataMissing };
 }

@@ -1,7 +1,6 @@
-import { sql } from 'kysely';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../log.js';
-import type { NotificationPayload } from './notification.types.js';
+import { NotificationRepository } from './notification.repository.js';
 import { renderEmail } from './render/index.js';
 import type { NotifyConfig } from '../../config/notify.schema.js';
 import { classifySendError, openTransport, type MailTransport } from './transport.js';
@@ -50,18 +49,13 @@ export class PermanentDeliveryError extends Error {
 
 export async function deliverNotification(deps: DeliverDeps, notificationId: number): Promise<DeliveryOutcome> {
   const { database, transport, log } = deps;
-  const claimed = await sql<{ recipient: string; message_id: string; payload: NotificationPayload; kind: string; attempts: number }>`
-    UPDATE notification
-       SET status = 'sending', attempts = attempts + 1, sending_at = now()
-     WHERE notification_id = ${notificationId}
-       AND (status = 'pending' OR (status = 'sending' AND sending_at < now() - make_interval(secs => ${deps.leaseMs / 1000})))
-     RETURNING recipient, message_id, payload, kind, attempts`.execute(database.db);
-  const row = claimed.rows[0];
+  const outbox = new NotificationRepository(database);
+  const row = await outbox.claim(notificationId, deps.leaseMs);
   if (!row) {
-    const now = await database.db.selectFrom('notification').select(['status']).where('notification_id', '=', notificationId).executeTakeFirst();
-    if (!now) throw new PermanentDeliveryError(`no notification ${notificationId}`);
-    if (now.status === 'sending') throw new TransientDeliveryError(`notification ${notificationId} is being sent by another worker`);
-    return { status: 'skipped', notificationId, reason: `already ${now.status}` };
+    const status = await outbox.status(notificationId);
+    if (status === undefined) throw new PermanentDeliveryError(`no notification ${notificationId}`);
+    if (status === 'sending') throw new TransientDeliveryError(`notification ${notificationId} is being sent by another worker`);
+    return { status: 'skipped', notificationId, reason: `already ${status}` };
   }
 
   let response: string;
@@ -79,42 +73,23 @@ export async function deliverNotification(deps: DeliverDeps, notificationId: num
   } catch (err) {
     const reason = describe(err);
     if (classifySendError(err) === 'permanent') {
-      await database.db
-        .updateTable('notification')
-        .set({ status: 'failed', last_error: reason })
-        .where('notification_id', '=', notificationId)
-        .where('status', '=', 'sending')
-        .execute();
+      await outbox.markFailed(notificationId, reason);
       // The address stays in the outbox table for ops; the log gets the id and the code.
       log.error({ notificationId, kind: row.kind, code: smtpCode(err) }, 'notification failed permanently');
       return { status: 'failed', notificationId, reason };
     }
-    await database.db
-      .updateTable('notification')
-      .set({ status: 'pending', last_error: reason })
-      .where('notification_id', '=', notificationId)
-      .where('status', '=', 'sending')
-      .execute();
+    await outbox.release(notificationId, reason);
     log.warn({ notificationId, kind: row.kind, attempt: row.attempts, code: smtpCode(err) }, 'notification send failed, will retry');
     throw new TransientDeliveryError(reason);
   }
-  await database.db
-    .updateTable('notification')
-    .set({ status: 'sent', sent_at: new Date(), smtp_response: response.slice(0, 500), last_error: null })
-    .where('notification_id', '=', notificationId)
-    .execute();
+  await outbox.markSent(notificationId, response);
   log.debug({ notificationId, kind: row.kind, attempt: row.attempts }, 'notification sent');
   return { status: 'sent', notificationId, response };
 }
 
 /** Everything waiting in the outbox (pending, or sending past its lease), oldest first. */
 export async function unsentNotifications(database: Database, leaseMs: number, limit = 10_000): Promise<number[]> {
-  const rows = await sql<{ notification_id: number }>`
-    SELECT notification_id FROM notification
-     WHERE status = 'pending' OR (status = 'sending' AND sending_at < now() - make_interval(secs => ${leaseMs / 1000}))
-     ORDER BY notification_id
-     LIMIT ${limit}`.execute(database.db);
-  return rows.rows.map((r) => Number(r.notification_id));
+  return new NotificationRepository(database).unsent(leaseMs, limit);
 }
 
 /**

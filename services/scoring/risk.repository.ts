@@ -6,6 +6,7 @@ import { BinaryCopyRows } from '../db/copy.binary.js';
 import { inTransaction, type Database } from '../db/database.js';
 import { dayNumber, periodDate } from '../domain/period.js';
 import type { CityExplanation, EmployerExplanation } from '../domain/explanation.js';
+import { countLevel, noLevels, toLevel, type LevelCounts } from '../domain/level.js';
 
 /** Every query of the scoring stage's results: runs, employer risk, city risk. */
 
@@ -58,24 +59,56 @@ const RISK_COLUMNS = [
 export class RiskRepository {
   constructor(private readonly database: Database) {}
 
-  /** The run of a night (or catch-up) by its key: created once, the same id on every retry. */
-  async startNightRun(key: string, period: string, modelVersion: string | null, modelNote: string | null): Promise<{ runId: number; status: string; period: string }> {
+  /**
+   * Opens a scoring run of a period over a number of shards. A night's run
+   * (or a catch-up's) has a key and is created once: a retry gets the same
+   * run back, with the status it has reached.
+   */
+  async openRun(o: { period: string; modelVersion: string | null; modelNote: string | null; shards: number; key?: string | null }): Promise<{ runId: number; status: string; period: string }> {
     const row = await sql<{ run_id: number; status: string; period: string }>`
-      INSERT INTO score_run (period, model_version, model_note, night_key)
-      VALUES (${periodDate(period)}::date, ${modelVersion}, ${modelNote}, ${key})
+      INSERT INTO score_run (period, model_version, model_note, night_key, shards)
+      VALUES (${periodDate(o.period)}::date, ${o.modelVersion}, ${o.modelNote}, ${o.key ?? null}, ${o.shards})
       ON CONFLICT (night_key) DO UPDATE SET night_key = EXCLUDED.night_key
       RETURNING run_id, status, to_char(period, 'YYYY-MM') AS period`.execute(this.database.db);
     const r = row.rows[0] as { run_id: number; status: string; period: string };
     return { runId: Number(r.run_id), status: r.status, period: r.period };
   }
 
+  /** A run without a key (tests and benchmarks that write rows of their own). */
   async startRun(period: string, modelVersion: string | null, modelNote: string | null): Promise<number> {
-    const row = await this.database.db
-      .insertInto('score_run')
-      .values({ period: periodDate(period), model_version: modelVersion, model_note: modelNote })
-      .returning('run_id')
-      .executeTakeFirstOrThrow();
-    return row.run_id;
+    return (await this.openRun({ period, modelVersion, modelNote, shards: 0 })).runId;
+  }
+
+  /** Marks a run done with the employers it wrote, and counts them by level. */
+  async closeRun(runId: number, period: string): Promise<{ employers: number; levels: LevelCounts }> {
+    const counts = await sql<{ level: number | null; n: number }>`
+      SELECT level, count(*)::int AS n FROM employer_risk WHERE period = ${periodDate(period)}::date AND run_id = ${runId} GROUP BY level`.execute(this.database.db);
+    const levels = noLevels();
+    let employers = 0;
+    for (const r of counts.rows) {
+      employers += r.n;
+      const level = toLevel(r.level);
+      if (level !== null) countLevel(levels, level, r.n);
+    }
+    await this.database.db.updateTable('score_run').set({ status: 'done', employers, finished_at: new Date() }).where('run_id', '=', runId).execute();
+    return { employers, levels };
+  }
+
+  async failRun(runId: number): Promise<void> {
+    await this.database.db.updateTable('score_run').set({ status: 'failed', finished_at: new Date() }).where('run_id', '=', runId).execute();
+  }
+
+  /** Cities marked "data missing" in the latest scoring of a period: what a catch-up rescores. */
+  async missingCities(period: string): Promise<string[]> {
+    const rows = await this.database.db
+      .selectFrom('city_risk')
+      .select('city_code')
+      .where('period', '=', periodDate(period))
+      .where('industry_section', '=', '*')
+      .where('data_missing', '=', true)
+      .orderBy('city_code')
+      .execute();
+    return rows.map((r) => r.city_code);
   }
 
   async finishRun(runId: number, status: 'done' | 'failed', employers: number, shards: number): Promise<void> {

@@ -3,12 +3,13 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { BinaryCopyRows } from '../db/copy.binary.js';
-import { copyScan, copyScanBinary, type CopyFields } from '../db/copy.read.js';
+import { copyScan, copyScanBinary } from '../db/copy.read.js';
 import { inTransaction, type Database } from '../db/database.js';
-import { dayNumber, periodDate } from '../domain/period.js';
-import { addMonths, monthRange } from '../domain/period.js';
-import { PackFormatError, PackWriter, packSeries, unpackSeries, type MonthColumns } from './series.pack.js';
-import type { Filing, NewEmployerIntake, ScoringContext, SeriesBatch } from './series.js';
+import { addMonths, dayNumber, monthRange, periodDate } from '../domain/period.js';
+import { BatchBuilder, monthNumber } from './series.build.js';
+import { PackFormatError, PackWriter, packSeries, type MonthColumns } from './series.pack.js';
+import { packPlan, packRefused, type Fingerprint, type PackState } from './series.pack.plan.js';
+import type { NewEmployerIntake, ScoringContext, SeriesBatch } from './series.js';
 
 /**
  * Reads what the scoring stage needs, shard by shard: the monthly history
@@ -16,6 +17,8 @@ import type { Filing, NewEmployerIntake, ScoringContext, SeriesBatch } from './s
  * in the last few months, as a columnar SeriesBatch. Rows stream out with
  * COPY … TO STDOUT in (bucket, uscc, period) order, the order of the fact
  * tables' primary keys, so each month's partition is read as index ranges.
+ * The queries only: the rows go into a BatchBuilder (series.build.ts), and
+ * whether the previous period's pack is read is series.pack.plan.ts's call.
  */
 
 export interface ShardQuery {
@@ -50,11 +53,7 @@ export interface ScoringRead {
   fingerprint: Fingerprint | null;
 }
 
-/** Per month 'YYYY-MM', the loaded batches of the two monthly feeds ("social_insurance:1,7;headcount:3"). */
-export type Fingerprint = Record<string, string>;
-
-/** More changed months than this and the facts are read whole: the pack would save too little. */
-const MAX_STALE_MONTHS = 8;
+export type { Fingerprint } from './series.pack.plan.js';
 
 export class SeriesRepository {
   constructor(private readonly database: Database) {}
@@ -89,10 +88,8 @@ export class SeriesRepository {
         const fingerprint = await readFingerprint(client, periods);
         const b = new BatchBuilder(periods);
         let read: Pick<ScoringRead, 'source' | 'fromFacts' | 'why' | 'damaged'>;
-        const plan =
-          q.city !== undefined ? { usable: false as const, why: 'one city is scored' }
-          : q.fromFacts === true ? { usable: false as const, why: 'asked to read the facts' }
-          : await packPlan(client, q, periods, fingerprint);
+        const previous = packRefused(q) === null ? await readPackState(client, q) : [];
+        const plan = packPlan(q, periods, fingerprint, previous);
         if (plan.usable) {
           const undecodable = await readPack(client, b, q, plan.packMonths);
           const stale = new Set(plan.stale.map((p) => periods.indexOf(p)));
@@ -249,25 +246,14 @@ async function readFingerprint(client: pg.PoolClient, periods: readonly string[]
   return out;
 }
 
-type PackPlan = { usable: true; packMonths: number; stale: string[] } | { usable: false; why: string };
-
-/** Whether the previous period's pack covers the shard, and which months must come from the facts. */
-async function packPlan(client: pg.PoolClient, q: ShardQuery, periods: readonly string[], now: Fingerprint): Promise<PackPlan> {
-  const previous = addMonths(q.period, -1);
-  const r = await client.query<{ months: number; fingerprint: Fingerprint; buckets: number }>(
+/** The previous period's pack state over the shard's buckets, one row per distinct (months, fingerprint). */
+async function readPackState(client: pg.PoolClient, q: ShardQuery): Promise<PackState[]> {
+  const r = await client.query<PackState>(
     `SELECT months, fingerprint, count(*)::int AS buckets FROM series_pack_state
       WHERE period = $1::date AND bucket BETWEEN $2 AND $3 GROUP BY months, fingerprint`,
-    [periodDate(previous), q.bucketFrom, q.bucketTo],
+    [periodDate(addMonths(q.period, -1)), q.bucketFrom, q.bucketTo],
   );
-  const buckets = q.bucketTo - q.bucketFrom + 1;
-  if (r.rows.length === 0) return { usable: false, why: `no pack of ${previous}` };
-  const only = r.rows[0];
-  if (r.rows.length > 1 || only === undefined || only.buckets !== buckets) return { usable: false, why: `the pack of ${previous} does not cover the shard's buckets from one run` };
-  if (only.months !== q.months) return { usable: false, why: `the pack of ${previous} holds ${only.months} months, not ${q.months}` };
-  // The pack's window ends a month earlier: every month it shares with this one must be unchanged.
-  const stale = periods.filter((p) => p === q.period || only.fingerprint[p] !== now[p]);
-  if (stale.length > MAX_STALE_MONTHS) return { usable: false, why: `${stale.length} months changed since the pack of ${previous}` };
-  return { usable: true, packMonths: only.months, stale };
+  return r.rows;
 }
 
 /** The previous period's pack into b, one month earlier; returns the employers whose value could not be unpacked. */
@@ -422,282 +408,4 @@ export function intakeContext(intakes: readonly NewEmployerIntake[]): ScoringCon
     byKey.set(key, list);
   }
   return { intakes, newIntakes: (city, period) => byKey.get(`${city}|${period}`) ?? [] };
-}
-
-/** Columnar arrays that grow as employers arrive. */
-class BatchBuilder {
-  private readonly months: number;
-  private n = 0;
-  private cap = 1024;
-  private readonly index = new Map<string, number>();
-  private readonly uscc: string[] = [];
-  private readonly name: string[] = [];
-  private readonly cityCode: string[] = [];
-  private readonly regionCode: string[] = [];
-  private readonly industryCode: string[] = [];
-  private readonly filings: Filing[][] = [];
-  /** Month index of the row the attributes came from. */
-  private readonly named: number[] = [];
-  private bucket = new Uint8Array(this.cap);
-  private cols: Record<IntColumn, Int32Array>;
-  private wage: Float64Array;
-  private flags: { si: Uint8Array; hc: Uint8Array };
-
-  constructor(readonly periods: readonly string[]) {
-    this.months = periods.length;
-    this.cols = Object.fromEntries(INT_COLUMNS.map((c) => [c, new Int32Array(this.cap * this.months)])) as Record<IntColumn, Int32Array>;
-    this.wage = new Float64Array(this.cap * this.months);
-    this.flags = { si: new Uint8Array(this.cap * this.months), hc: new Uint8Array(this.cap * this.months) };
-  }
-
-  employer(uscc: string, bucket: number): number {
-    const found = this.index.get(uscc);
-    if (found !== undefined) return found;
-    if (this.n === this.cap) this.grow();
-    const i = this.n++;
-    this.index.set(uscc, i);
-    this.uscc.push(uscc);
-    this.name.push('');
-    this.cityCode.push('');
-    this.regionCode.push('');
-    this.industryCode.push('');
-    this.filings.push([]);
-    this.named.push(-1);
-    this.bucket[i] = bucket;
-    // Optional counts default to "not reported".
-    const base = i * this.months;
-    for (const c of OPTIONAL_COLUMNS) this.cols[c].fill(-1, base, base + this.months);
-    return i;
-  }
-
-  known(uscc: string): number | undefined {
-    return this.index.get(uscc);
-  }
-
-  /** Where the last row's employer was followed by another: rows of each month come in the same order. */
-  private expected = 0;
-
-  /**
-   * The employer of a row whose next field is its uscc (and steps past it).
-   * Each month's rows arrive in the order the employers were first seen, so
-   * the one after the last match is tried before the index.
-   */
-  next(r: CopyFields): number | undefined {
-    const guess = this.expected;
-    if (guess < this.n && r.skipIf(this.uscc[guess] as string)) {
-      this.expected = guess + 1;
-      return guess;
-    }
-    const i = this.index.get(r.ascii());
-    if (i !== undefined) this.expected = i + 1;
-    return i;
-  }
-
-  bucketOf(i: number): number {
-    return this.bucket[i] as number;
-  }
-
-  usccOf(i: number): string {
-    return this.uscc[i] as string;
-  }
-
-  /** Name and codes as a pack kept them, from month m's row. */
-  setAttributes(i: number, m: number, name: string, city: string, region: string, industry: string): void {
-    this.named[i] = m;
-    this.name[i] = name;
-    this.cityCode[i] = city;
-    this.regionCode[i] = region;
-    this.industryCode[i] = industry;
-  }
-
-  /** A packed series into employer i, `shift` months earlier (throws PackFormatError, leaving i partly filled). */
-  unpack(i: number, bytes: Uint8Array, packMonths: number, shift: number): void {
-    unpackSeries(bytes, 0, bytes.length, packMonths, this.view(), i * this.months, this.months, shift);
-  }
-
-  /** Month m of every employer back to "no row". */
-  clearMonth(m: number): void {
-    const M = this.months;
-    const end = this.n * M;
-    const each = (a: Int32Array | Uint8Array | Float64Array, v: number): void => {
-      for (let k = m; k < end; k += M) a[k] = v;
-    };
-    each(this.flags.si, 0);
-    each(this.flags.hc, 0);
-    each(this.wage, 0);
-    for (const c of INT_COLUMNS) each(this.cols[c], 0);
-    for (const c of OPTIONAL_COLUMNS) each(this.cols[c], -1);
-  }
-
-  /** Every month of employer i back to "no row". */
-  clearEmployer(i: number): void {
-    for (let m = 0; m < this.months; m++) this.clearSlot(i * this.months + m);
-  }
-
-  private clearSlot(k: number): void {
-    this.flags.si[k] = 0;
-    this.flags.hc[k] = 0;
-    for (const c of INT_COLUMNS) this.cols[c][k] = 0;
-    for (const c of OPTIONAL_COLUMNS) this.cols[c][k] = -1;
-    this.wage[k] = 0;
-  }
-
-  private columns: MonthColumns | null = null;
-
-  /** The monthly columns as they are now (made again after a grow replaces them). */
-  private view(): MonthColumns {
-    this.columns ??= { ...this.cols, wageBaseTotal: this.wage, si: this.flags.si, hc: this.flags.hc };
-    return this.columns;
-  }
-
-  /** Name and codes from the employer's latest row (fields: name, city, region, industry). */
-  attributes(i: number, m: number, r: CopyFields): void {
-    if (m < (this.named[i] as number)) {
-      r.skip(4);
-      return;
-    }
-    this.named[i] = m;
-    this.name[i] = r.text() ?? '';
-    this.cityCode[i] = r.ascii();
-    this.regionCode[i] = r.ascii();
-    this.industryCode[i] = r.ascii();
-  }
-
-  /** A social-insurance row (fields after uscc and period, in readShard's order). */
-  si(i: number, m: number, r: CopyFields): void {
-    if (m < 0 || m >= this.months) return;
-    const k = i * this.months + m;
-    this.flags.si[k] = 1;
-    this.cols.insured[k] = r.int();
-    this.cols.hired[k] = r.int();
-    this.cols.separated[k] = r.int();
-    this.cols.arrearsMonths[k] = r.int();
-    this.wage[k] = r.num(0);
-    this.cols.uiClaims[k] = r.int(-1);
-    this.cols.separatedTransfer[k] = r.int(-1);
-    this.cols.separatedNatural[k] = r.int(-1);
-    this.cols.separatedMigrant[k] = r.int(-1);
-  }
-
-  /** A headcount row (fields after uscc and period, in readShard's order). */
-  hc(i: number, m: number, r: CopyFields): void {
-    if (m < 0 || m >= this.months) return;
-    const k = i * this.months + m;
-    this.flags.hc[k] = 1;
-    this.cols.jobsBegin[k] = r.int();
-    this.cols.jobsEnd[k] = r.int();
-    this.cols.jobsLost[k] = r.int();
-    this.cols.plannedLayoffs[k] = r.int();
-    this.cols.furloughed[k] = r.int(-1);
-  }
-
-  filing(i: number, f: Filing): void {
-    this.filings[i]?.push(f);
-  }
-
-  /**
-   * The batch: every employer as it arrived, or (scoring) only those with a
-   * social-insurance row in the last `recentMonths` months, in (bucket, uscc)
-   * order so that the same employers give the same batch however they were read.
-   */
-  build(options: { recentMonths?: number; sorted?: boolean } = {}): { batch: SeriesBatch; namedMonth: Int16Array } {
-    const M = this.months;
-    let order: number[] | null = null;
-    if (options.recentMonths !== undefined || options.sorted === true) {
-      const recent = options.recentMonths ?? M;
-      order = [];
-      for (let i = 0; i < this.n; i++) {
-        let seen = false;
-        for (let m = Math.max(0, M - recent); m < M && !seen; m++) seen = this.flags.si[i * M + m] === 1;
-        if (seen) order.push(i);
-      }
-      if (options.sorted === true) {
-        const u = this.uscc;
-        const bk = this.bucket;
-        const before = (x: number, y: number): number => (bk[x] as number) - (bk[y] as number) || ((u[x] as string) < (u[y] as string) ? -1 : (u[x] as string) > (u[y] as string) ? 1 : 0);
-        // A pack comes back in key order: sorted already, but for employers new this month.
-        let inOrder = true;
-        for (let r = 1; r < order.length && inOrder; r++) inOrder = before(order[r - 1] as number, order[r] as number) < 0;
-        if (!inOrder) order.sort(before);
-      }
-    }
-    const n = order === null ? this.n : order.length;
-    const pick = <T extends Int32Array | Uint8Array | Float64Array>(a: T, make: (len: number) => T): T => {
-      if (order === null) return a.slice(0, n * M) as T;
-      const out = make(n * M);
-      for (let r = 0; r < n; r++) {
-        const i = order[r] as number;
-        out.set(a.subarray(i * M, i * M + M), r * M);
-      }
-      return out;
-    };
-    const col = (c: IntColumn): Int32Array => pick(this.cols[c], (len) => new Int32Array(len));
-    const list = <T>(a: readonly T[]): T[] => (order === null ? a.slice(0, n) : order.map((i) => a[i] as T));
-    const flag = (a: Uint8Array): Uint8Array => pick(a, (len) => new Uint8Array(len));
-    const bucket = order === null ? this.bucket.slice(0, n) : Uint8Array.from(order, (i) => this.bucket[i] as number);
-    const namedMonth = Int16Array.from(list(this.named));
-    const batch: SeriesBatch = {
-      periods: this.periods,
-      months: M,
-      size: n,
-      uscc: list(this.uscc),
-      bucket,
-      name: list(this.name),
-      cityCode: list(this.cityCode),
-      regionCode: list(this.regionCode),
-      industryCode: list(this.industryCode),
-      si: flag(this.flags.si),
-      insured: col('insured'),
-      hired: col('hired'),
-      separated: col('separated'),
-      arrearsMonths: col('arrearsMonths'),
-      wageBaseTotal: pick(this.wage, (len) => new Float64Array(len)),
-      uiClaims: col('uiClaims'),
-      separatedTransfer: col('separatedTransfer'),
-      separatedNatural: col('separatedNatural'),
-      separatedMigrant: col('separatedMigrant'),
-      hc: flag(this.flags.hc),
-      jobsBegin: col('jobsBegin'),
-      jobsEnd: col('jobsEnd'),
-      jobsLost: col('jobsLost'),
-      plannedLayoffs: col('plannedLayoffs'),
-      furloughed: col('furloughed'),
-      filings: list(this.filings),
-    };
-    return { batch, namedMonth };
-  }
-
-  /** Room for at least n employers without growing. */
-  reserve(n: number): void {
-    while (this.cap < n) this.grow();
-  }
-
-  private grow(): void {
-    const cap = this.cap * 2;
-    const widen = <T extends Int32Array | Uint8Array | Float64Array>(a: T, make: (n: number) => T): T => {
-      const b = make(cap * this.months);
-      b.set(a);
-      return b;
-    };
-    for (const c of INT_COLUMNS) this.cols[c] = widen(this.cols[c], (n) => new Int32Array(n));
-    this.wage = widen(this.wage, (n) => new Float64Array(n));
-    this.flags = { si: widen(this.flags.si, (n) => new Uint8Array(n)), hc: widen(this.flags.hc, (n) => new Uint8Array(n)) };
-    const bucket = new Uint8Array(cap);
-    bucket.set(this.bucket);
-    this.bucket = bucket;
-    this.cap = cap;
-    this.columns = null;
-  }
-}
-
-const INT_COLUMNS = [
-  'insured', 'hired', 'separated', 'arrearsMonths', 'uiClaims', 'separatedTransfer', 'separatedNatural', 'separatedMigrant',
-  'jobsBegin', 'jobsEnd', 'jobsLost', 'plannedLayoffs', 'furloughed',
-] as const;
-type IntColumn = (typeof INT_COLUMNS)[number];
-const OPTIONAL_COLUMNS: readonly IntColumn[] = ['uiClaims', 'separatedTransfer', 'separatedNatural', 'separatedMigrant', 'furloughed'];
-
-/** 'YYYY-MM' as year × 12 + month − 1, the numbering CopyFields.month() uses. */
-function monthNumber(period: string): number {
-  return Number(period.slice(0, 4)) * 12 + Number(period.slice(5, 7)) - 1;
 }

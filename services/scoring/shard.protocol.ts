@@ -1,11 +1,12 @@
 import type { Thresholds } from '../../config/thresholds.schema.js';
-import type { ShardResult, Shard, StageClock } from './score.service.js';
+import type { ThreadKind } from '../threads/protocol.js';
+import type { Shard, ShardScored } from './shard.types.js';
 import type { NewEmployerIntake } from './series.js';
 import type { FeatureReference } from './features.js';
 
 /**
  * What the scoring threads and their owner say to each other, over the
- * worker pool's protocol (models/worker-pool.ts): a task is one shard; the
+ * thread pool's protocol (services/threads): a task is one shard; the
  * thread's asks are the model's predictions, which the owner's inference
  * pool answers.
  */
@@ -27,13 +28,20 @@ export interface ShardTask {
   intakes: readonly NewEmployerIntake[];
 }
 
-export interface ShardDone {
-  result: ShardResult;
-  clock: StageClock;
-}
+export type ShardDone = ShardScored;
 
 /** n windows [n, steps, features], handed over. */
 export interface PredictAsk {
   x: Float32Array;
   n: number;
+}
+
+/** A scoring thread: started with its database and thresholds, tells nothing; a task is a shard, an ask the model's predictions. */
+export interface ScoringThread extends ThreadKind {
+  data: ShardWorkerData;
+  info: null;
+  request: ShardTask;
+  result: ShardDone;
+  ask: PredictAsk;
+  answer: Float32Array;
 }

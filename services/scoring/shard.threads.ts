@@ -1,9 +1,7 @@
-import { Worker } from 'node:worker_threads';
 import type { Thresholds } from '../../config/thresholds.schema.js';
-import { startWorkerPool } from '../../models/worker-pool.js';
-import type { ModelScorer, Shard, ShardResult, StageClock } from './score.service.js';
-import type { PredictAsk, ShardDone, ShardTask, ShardWorkerData } from './shard.protocol.js';
-import type { NewEmployerIntake } from './series.js';
+import { startThreadPool } from '../threads/pool.js';
+import type { ModelScorer, ShardRunner } from './shard.types.js';
+import type { ScoringThread, ShardWorkerData } from './shard.protocol.js';
 
 /**
  * Shards scored in worker threads, so that reading, features, rules and
@@ -14,11 +12,9 @@ import type { NewEmployerIntake } from './series.js';
  * its shards with the reason; the others go on.
  */
 
-export interface ShardThreads {
+/** A runner whose shards go to scoring threads (closing it lets each thread close its connections and stop). */
+export interface ShardThreads extends ShardRunner {
   readonly threads: number;
-  score(runId: number, period: string, shard: Shard, intakes: readonly NewEmployerIntake[]): Promise<{ result: ShardResult; clock: StageClock }>;
-  /** Waits for shards in flight, then lets each thread close its connections and stop. */
-  close(): Promise<void>;
 }
 
 export interface ShardThreadsOptions {
@@ -42,11 +38,13 @@ export async function startShardThreads(opts: ShardThreadsOptions): Promise<Shar
     logLevel: opts.logLevel ?? 'warn',
   };
   const model = opts.model;
-  const { pool } = await startWorkerPool<null, ShardTask, ShardDone, PredictAsk, Float32Array>(() => new Worker(WORKER_SCRIPT, { workerData }), {
+  const { pool } = await startThreadPool<ScoringThread>({
+    script: WORKER_SCRIPT,
+    data: workerData,
     threads: opts.threads,
-    label: 'scoring thread',
+    name: 'scoring',
     startupTimeoutMs: opts.startupTimeoutMs ?? 60_000,
-    gracefulCloseMs: 5_000,
+    closeTimeoutMs: 5_000,
     onAsk: async ({ x, n }) => {
       if (model === null) throw new Error('no model in this process');
       const p = await model.predict(x, n);
@@ -55,7 +53,9 @@ export async function startShardThreads(opts: ShardThreadsOptions): Promise<Shar
   });
   return {
     threads: opts.threads,
-    score: (runId, period, shard, intakes) => pool.run({ runId, period, shard, intakes }),
+    // One shard per thread and one more, so that no thread idles while another waits.
+    lanes: opts.threads + 1,
+    score: (runId, period, shard, ctx) => pool.run({ runId, period, shard, intakes: ctx.intakes }),
     close: () => pool.close(),
   };
 }

@@ -3,9 +3,11 @@ import { AlertRepository } from '../../services/alerts/alert.repository.js';
 import { processRun } from '../../services/alerts/alert.service.js';
 import { AlertTransitionError, DISPOSITIONS } from '../../services/alerts/lifecycle.js';
 import { sendOutbox } from '../../services/notify/deliver.js';
-import { isPeriod, periodDate } from '../../services/domain/period.js';
+import { NotificationRepository } from '../../services/notify/notification.repository.js';
+import { isPeriod } from '../../services/domain/period.js';
 import { levelName } from '../../services/domain/level.js';
 import type { AlertStatus } from '../../services/domain/alert.js';
+import type { NotificationStatus } from '../../sql/schema.js';
 import type { CliContext } from './context.js';
 import { intOption, printJson, printTable, UsageError } from './output.js';
 
@@ -108,15 +110,9 @@ export async function alertsRaiseCommand(ctx: CliContext, opts: { run?: string; 
   if (opts.run !== undefined) runId = intOption('run', opts.run, 1);
   else if (opts.period !== undefined) {
     if (!isPeriod(opts.period)) throw new UsageError(`--period must be a month YYYY-MM, got "${opts.period}"`);
-    const run = await database.db
-      .selectFrom('score_run')
-      .select('run_id')
-      .where('period', '=', periodDate(opts.period))
-      .where('status', '=', 'done')
-      .orderBy('run_id', 'desc')
-      .executeTakeFirst();
-    if (!run) throw new UsageError(`no finished scoring run for ${opts.period}: run \`ews score --period ${opts.period}\` first`);
-    runId = run.run_id;
+    const run = await new AlertRepository(database).latestFinishedRun(opts.period);
+    if (run === undefined) throw new UsageError(`no finished scoring run for ${opts.period}: run \`ews score --period ${opts.period}\` first`);
+    runId = run;
   } else throw new UsageError('pass --run <id> or --period YYYY-MM');
   const result = await processRun({ database, alerts: ctx.config.alerts, notify: ctx.config.notify, log: ctx.log }, runId);
   const sent = opts.send === false ? null : await sendNow(ctx);
@@ -139,16 +135,9 @@ export async function notifySendCommand(ctx: CliContext, opts: { json?: boolean 
 
 export async function notifyListCommand(ctx: CliContext, opts: { status?: string; limit: string; json?: boolean }): Promise<void> {
   const limit = intOption('limit', opts.limit, 1, 100_000);
-  const statuses = ['pending', 'sending', 'sent', 'failed'];
-  if (opts.status !== undefined && !statuses.includes(opts.status)) throw new UsageError(`--status must be one of ${statuses.join(', ')}, got "${opts.status}"`);
-  const database = await ctx.db();
-  let q = database.db
-    .selectFrom('notification')
-    .select(['notification_id', 'kind', 'city_code', 'recipient', 'status', 'attempts', 'last_error', 'created_at', 'sent_at', 'run_id'])
-    .orderBy('notification_id', 'desc')
-    .limit(limit);
-  if (opts.status !== undefined) q = q.where('status', '=', opts.status as 'pending');
-  const rows = await q.execute();
+  const statuses: readonly NotificationStatus[] = ['pending', 'sending', 'sent', 'failed'];
+  if (opts.status !== undefined && !(statuses as readonly string[]).includes(opts.status)) throw new UsageError(`--status must be one of ${statuses.join(', ')}, got "${opts.status}"`);
+  const rows = await new NotificationRepository(await ctx.db()).list({ limit, ...(opts.status !== undefined ? { status: opts.status as NotificationStatus } : {}) });
   if (opts.json) printJson(rows);
   else printTable(rows.map((r) => ({ ...r, city: r.city_code ? cityName(r.city_code) : '全省', last_error: r.last_error?.slice(0, 60) ?? '' })), ['notification_id', 'kind', 'city', 'recipient', 'status', 'attempts', 'created_at', 'sent_at', 'last_error']);
 }

@@ -1,6 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { sql } from 'kysely';
 import { CITIES } from '../../config/cities.js';
 import type { Config } from '../../config/config.schema.js';
 import { redactUrl } from '../../services/db/database.js';
@@ -9,7 +8,9 @@ import type { CliContext } from './context.js';
 import { generateCommand } from './generate.command.js';
 import { printNight } from './ops.commands.js';
 import { intOption, printTable } from './output.js';
+import { stageLine } from './progress.js';
 import { openModel, riskListCommand } from './scoring.commands.js';
+import { AlertRepository } from '../../services/alerts/alert.repository.js';
 
 /**
  * The main job on the embedded default: a generated province (made once and
@@ -35,25 +36,18 @@ export async function demoCommand(ctx: CliContext, opts: { out: string; employer
 
   // The generated province is the night's feed source.
   const config: Config = { ...ctx.config, feeds: { ...ctx.config.feeds, sources: [{ name: 'demo', url: `file://${resolve(out, 'feeds')}/` }] } };
-  const { model, note, threads } = await openModel(ctx);
-  const progress = process.stderr.isTTY;
-  const night = await runNightInline({ config, database, log: ctx.log }, model, {
-    modelNote: note,
-      threads,
-    onStage: (s) => progress && process.stderr.write(`\rnightly: ${s}…\u001b[K`),
+  const setup = await openModel(ctx);
+  const line = stageLine('nightly');
+  const night = await runNightInline({ config, database, log: ctx.log }, setup, {
+    onStage: (s) => line.stage(s),
   });
-  if (progress) process.stderr.write('\r\u001b[K');
+  line.stop();
   printNight(ctx, night);
   if (night.period === null) return 1;
 
-  const byCity = await sql<{ city_code: string; level: number; n: number }>`
-    SELECT city_code, level, count(*)::int AS n
-      FROM (SELECT city_code, subject, min(level) AS level FROM alert
-             WHERE status IN ('open', 'acknowledged') AND subject_type = 'employer' AND kind <> 'crosscheck'
-             GROUP BY city_code, subject) AS per_employer
-     GROUP BY city_code, level`.execute(database.db);
+  const byCity = await new AlertRepository(database).openEmployersByCityLevel();
   const rows = CITIES.map((c) => {
-    const mine = byCity.rows.filter((r) => r.city_code === c.code);
+    const mine = byCity.filter((r) => r.city_code === c.code);
     const at = (l: number): number => mine.find((r) => r.level === l)?.n ?? 0;
     return { city: c.name, 'Ⅰ': at(1), 'Ⅱ': at(2), 'Ⅲ': at(3), 'Ⅳ': at(4), data: night.dataMissing.includes(c.code) ? '数据缺失' : '' };
   }).filter((r) => r['Ⅰ'] + r['Ⅱ'] + r['Ⅲ'] + r['Ⅳ'] > 0 || r.data !== '');

@@ -1,8 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import pg from 'pg';
-import { openDatabase, withDatabaseName, type Database } from '../../services/db/database.js';
-import { migrate } from '../../services/db/migrate.js';
+import { siblingDatabase, type Database } from '../../services/db/database.js';
 import type { Thresholds } from '../../config/thresholds.schema.js';
 import { fitBoosting, predictBoosting } from '../../services/evaluation/boosting.js';
 import { evaluateMethods, visibleEpisodes, withPrecursorOracle, type TruthEvent } from '../../services/evaluation/metrics.js';
@@ -18,6 +16,7 @@ import { MIN_HISTORY_MONTHS, samplingWeights, type TrainingSet } from '../../ser
 import { exampleWindow, trainingExamples } from '../train.stage.js';
 import type { CliContext } from './context.js';
 import { intOption, printJson, UsageError } from './output.js';
+import { trainProgress } from './progress.js';
 import { trainArtifact } from './train.command.js';
 
 const LAST_PERIOD = '2026-10';
@@ -153,7 +152,7 @@ async function evaluateSetting(ctx: CliContext, o: ParsedOptions, separability: 
   const modelDir = resolve(root, `models-${o.employers}x${o.months}-seed${o.trainSeed}-${setting}`);
   say(`training the sequence model (${o.epochs} epochs), the logistic regression and the gradient-boosted trees on seed ${o.trainSeed} …`);
   const set = await trainingSetOf(train.database, thresholds, o);
-  const common = { epochs: o.epochs, seed: o.trainSeed, negatives: o.negatives, progress: process.stderr.isTTY, set };
+  const common = { epochs: o.epochs, seed: o.trainSeed, negatives: o.negatives, progress: trainProgress(), set };
   const seqSummary = await trainArtifact(train.database, thresholds, { ...common, out: resolve(modelDir, 'tcn'), kind: 'tcn' });
   await trainArtifact(train.database, thresholds, { ...common, out: resolve(modelDir, 'logistic'), kind: 'logistic' });
   const { loadArtifact } = await import('../../models/artifact.js');
@@ -185,29 +184,13 @@ async function evaluateSetting(ctx: CliContext, o: ParsedOptions, separability: 
 /** The training province's examples over every month its history allows (as `ews train` would use them). */
 async function trainingSetOf(database: Database, thresholds: Thresholds, o: ParsedOptions): Promise<TrainingSet> {
   const window = await exampleWindow(database);
-  return trainingExamples(database, thresholds, { from: window.from, to: window.to, negativeKeep: o.negatives, seed: o.trainSeed, progress: process.stderr.isTTY });
+  return trainingExamples(database, thresholds, { from: window.from, to: window.to, negativeKeep: o.negatives, seed: o.trainSeed, progress: trainProgress() });
 }
 
 /** Gradient-boosted trees on the last month of each training window, as a predictor over full windows. */
 function boostingPredictor(set: TrainingSet): Predictor {
   const model = fitBoosting(lastSteps(set.x, set.n, 1), set.y, set.features, {}, samplingWeights(set));
   return { predict: (x, n) => Promise.resolve(predictBoosting(model, lastSteps(x, n, 1), n)) };
-}
-
-/** A database next to the service's own on the same server, created on first use and migrated. */
-async function siblingDatabase(url: string, name: string, fresh: boolean): Promise<Database> {
-  const admin = new pg.Client({ connectionString: withDatabaseName(url, 'postgres') });
-  await admin.connect();
-  try {
-    if (fresh) await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
-  } finally {
-    await admin.end();
-  }
-  const database = openDatabase(withDatabaseName(url, name), 4);
-  await migrate(database.pool);
-  return database;
 }
 
 /** Loads every batch of a generated province (a no-op for batches already loaded); returns how many loaded now. */

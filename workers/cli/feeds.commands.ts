@@ -7,6 +7,7 @@ import { ingestBatchWithRetry, pendingEntries, type BatchOutcome } from '../../s
 import { openSource } from '../../services/feeds/source.js';
 import type { CliContext } from './context.js';
 import { intOption, printJson, printTable, UsageError } from './output.js';
+import { progressBar } from './progress.js';
 
 export async function migrateCommand(ctx: CliContext): Promise<void> {
   const database = await ctx.db({ migrate: false });
@@ -65,8 +66,9 @@ export async function ingestCommand(ctx: CliContext, opts: { source?: string; re
       failures.push({ source: sc.name, reason: (err as Error).message });
       continue;
     }
+    const bar = progressBar(`ingest ${sc.name}`, 'batches', { json: opts.json });
     for (const [i, entry] of pending.entries()) {
-      if (process.stderr.isTTY && opts.json !== true) process.stderr.write(`\r[${i + 1}/${pending.length}] ${sc.name}: ${entry.file}\u001b[K`);
+      bar.update(i, pending.length, entry.file);
       try {
         const o = await ingestBatchWithRetry(deps, source, entry, { attempts: feeds.ingestAttempts, baseMs: feeds.retryBaseMs }, { retryRejected: opts.retryRejected === true });
         outcomes.push({ source: sc.name, ...o });
@@ -74,8 +76,9 @@ export async function ingestCommand(ctx: CliContext, opts: { source?: string; re
         failures.push({ source: sc.name, file: entry.file, reason: (err as Error).message });
       }
     }
+    if (pending.length > 0) bar.update(pending.length, pending.length);
+    bar.stop();
   }
-  if (process.stderr.isTTY && opts.json !== true) process.stderr.write('\r\u001b[K');
   if (opts.json) {
     printJson({ batches: outcomes, refused, failures });
   } else if (opts.quiet !== true) {

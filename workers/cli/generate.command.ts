@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { CliContext } from './context.js';
 import { intOption, printJson, UsageError } from './output.js';
+import { progressBar } from './progress.js';
 
 export async function generateCommand(
   ctx: CliContext,
@@ -19,7 +20,7 @@ export async function generateCommand(
   const churnDispersion = numberOption('churn-dispersion', opts.churnDispersion, 5, 0);
   // Loaded on demand: the generator is not needed by any other command.
   const { generateProvince } = await import('../../services/synth/province.generate.js');
-  const showProgress = process.stderr.isTTY && !opts.json;
+  const bar = progressBar('generating', 'months', { json: opts.json });
   const started = Date.now();
   const summary = await generateProvince({
     outDir: resolve(opts.out),
@@ -31,9 +32,9 @@ export async function generateCommand(
     separability,
     microClosureRate,
     churnDispersion,
-    onProgress: showProgress ? (done: number, total: number) => process.stderr.write(`\rgenerating: month ${done}/${total}`) : undefined,
+    onProgress: (done: number, total: number) => bar.update(done, total),
   });
-  if (showProgress) process.stderr.write('\n');
+  bar.stop();
   ctx.log.debug({ seconds: (Date.now() - started) / 1000 }, 'province generated');
   if (opts.json) {
     printJson(summary);

@@ -7,6 +7,7 @@ import { ROLES, serve, type Role } from '../serve.js';
 import { openQueues } from '../worker.js';
 import type { CliContext } from './context.js';
 import { intOption, printJson, printTable, UsageError } from './output.js';
+import { stageLine } from './progress.js';
 import { openModel } from './scoring.commands.js';
 
 /** `ews serve`: runs until SIGTERM/SIGINT, then shuts down gracefully. */
@@ -34,20 +35,18 @@ export async function nightlyCommand(ctx: CliContext, opts: { period?: string; f
   if (opts.period !== undefined && opts.from !== undefined) throw new UsageError('pass either --period or --from/--to');
   if (opts.from !== undefined && opts.to !== undefined && opts.from > opts.to) throw new UsageError(`--from ${opts.from} is after --to ${opts.to}`);
   const database = await ctx.db();
-  const { model, note, threads } = await openModel(ctx);
+  const setup = await openModel(ctx);
   const periods: (string | undefined)[] = [];
   if (opts.from !== undefined && opts.to !== undefined) for (let p = opts.from; p <= opts.to; p = addMonths(p, 1)) periods.push(p);
   else periods.push(opts.period);
-  const progress = process.stderr.isTTY && opts.json !== true;
   const nights: InlineNight[] = [];
   for (const period of periods) {
-    const night = await runNightInline({ config: ctx.config, database, log: ctx.log }, model, {
+    const line = stageLine(period !== undefined ? `nightly ${period}` : 'nightly', { json: opts.json });
+    const night = await runNightInline({ config: ctx.config, database, log: ctx.log }, setup, {
       ...(period !== undefined ? { period } : {}),
-      modelNote: note,
-      threads,
-      onStage: (s) => progress && process.stderr.write(`\rnightly: ${s}…\u001b[K`),
+            onStage: (s) => line.stage(s),
     });
-    if (progress) process.stderr.write('\r\u001b[K');
+    line.stop();
     nights.push(night);
   }
   if (opts.json) printJson(nights.map(({ ingested, ...n }) => ({ ...n, ingested: ingested.length, alerts: n.alerts && { ...n.alerts, notifications: n.alerts.notifications.length } })));

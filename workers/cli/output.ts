@@ -1,3 +1,5 @@
+import { UsageError } from '../usage.error.js';
+
 /** Plain aligned tables for people, JSON for scripts. */
 export function printTable(items: readonly object[], columns: readonly string[]): void {
   const rows = items as readonly Record<string, unknown>[];
@@ -37,6 +39,4 @@ export function intOption(name: string, value: string | undefined, min: number, 
   return Number(value);
 }
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError };

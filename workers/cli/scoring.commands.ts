@@ -2,9 +2,11 @@ import { cityName } from '../../services/domain/region.js';
 import { FEATURE_SPEC } from '../../services/scoring/features.js';
 import { addMonths, isPeriod } from '../../services/domain/period.js';
 import { RiskRepository } from '../../services/scoring/risk.repository.js';
-import { scorePeriod, type ModelScorer } from '../../services/scoring/score.service.js';
+import { inlineShards, type ModelScorer } from '../../services/scoring/score.service.js';
+import { scorePeriod, type ScoringSetup } from '../../services/scoring/score.run.js';
+import type { ShardRunner } from '../../services/scoring/shard.types.js';
 import { SeriesRepository } from '../../services/scoring/series.repository.js';
-import { startShardThreads, type ShardThreads } from '../../services/scoring/shard.threads.js';
+import { startShardThreads } from '../../services/scoring/shard.threads.js';
 import { levelName } from '../../services/domain/level.js';
 import { processRun } from '../../services/alerts/alert.service.js';
 import { sendOutbox } from '../../services/notify/deliver.js';
@@ -21,7 +23,7 @@ function period(value: string | undefined): string {
  * rules only, said out loud, never a crash), and the threads that score
  * shards against the database (SCORE_THREADS, 0: on this thread).
  */
-export async function openModel(ctx: CliContext): Promise<{ model: ModelScorer | null; note: string | null; threads: ShardThreads | null }> {
+export async function openModel(ctx: CliContext): Promise<ScoringSetup> {
   const { openScoringModel } = await import('../../models/registry.load.js');
   const { poolScorer } = await import('../../models/inference.pool.js');
   const opened = await openScoringModel({ configuredDir: ctx.config.scoring.modelDir, dataDir: ctx.config.dataDir, expected: FEATURE_SPEC, threads: ctx.config.scoring.modelThreads });
@@ -35,21 +37,23 @@ export async function openModel(ctx: CliContext): Promise<{ model: ModelScorer |
     ctx.log.warn({ modelDir: opened.choice.dir }, note);
     process.stderr.write(`ews: ${note}\n`);
   }
-  let threads: ShardThreads | null = null;
+  // The one place the CLI chooses where shards are scored: scoring threads, or this thread.
+  const database = await ctx.db();
+  let runner: ShardRunner;
   if (ctx.config.scoring.threads > 0) {
-    const database = await ctx.db();
-    const started = await startShardThreads({ databaseUrl: database.url, thresholds: ctx.config.scoring.thresholds, threads: ctx.config.scoring.threads, model, logLevel: ctx.config.log.level });
-    ctx.onClose(() => started.close());
-    threads = started;
+    runner = await startShardThreads({ databaseUrl: database.url, thresholds: ctx.config.scoring.thresholds, threads: ctx.config.scoring.threads, model, logLevel: ctx.config.log.level });
+  } else {
+    runner = inlineShards({ series: new SeriesRepository(database), risks: new RiskRepository(database), thresholds: ctx.config.scoring.thresholds, model, log: ctx.log });
   }
-  return { model, note, threads };
+  ctx.onClose(() => runner.close());
+  return { model, note, runner };
 }
 
 export async function scoreCommand(ctx: CliContext, opts: { period?: string; city?: string; shards?: string; alerts?: boolean; json?: boolean; fromFacts?: boolean }): Promise<void> {
   const p = period(opts.period);
   const shardCount = opts.shards !== undefined ? intOption('shards', opts.shards, 1, 256) : ctx.config.scoring.shards;
   const database = await ctx.db();
-  const { model, note, threads } = await openModel(ctx);
+  const { model, note, runner } = await openModel(ctx);
   const result = await scorePeriod(
     {
       series: new SeriesRepository(database),
@@ -58,10 +62,9 @@ export async function scoreCommand(ctx: CliContext, opts: { period?: string; cit
       cityBands: ctx.config.scoring.cityRisk,
       model,
       log: ctx.log,
-      threads,
     },
     p,
-    { shards: shardCount, ...(opts.city !== undefined ? { city: opts.city } : {}), modelNote: note, fromFacts: opts.fromFacts === true },
+    { shards: shardCount, ...(opts.city !== undefined ? { city: opts.city } : {}), modelNote: note, fromFacts: opts.fromFacts === true, runner },
   );
   const summary = {
     period: p,

@@ -6,6 +6,7 @@ import { trainArtifact, trainStage, type TrainOptions, type TrainStageResult, ty
 import type { CliContext } from './context.js';
 import { whoami } from './models.commands.js';
 import { intOption, printJson, UsageError } from './output.js';
+import { trainProgress } from './progress.js';
 
 export { trainArtifact, type TrainOptions, type TrainSummary } from '../train.stage.js';
 
@@ -44,7 +45,7 @@ export async function trainCommand(ctx: CliContext, opts: TrainCommandOptions): 
   const kind = opts.kind ?? t.kind;
   if (!(KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kind must be tcn, gru, mlp or logistic, got "${kind}"`);
   const holdoutMonths = opts.holdoutMonths !== undefined ? intOption('holdout-months', opts.holdoutMonths, 1, 12) : t.holdoutMonths;
-  const progress = process.stderr.isTTY && opts.json !== true;
+  const progress = trainProgress(opts.json);
   const common = {
     ...(opts.from !== undefined ? { from: opts.from } : {}),
     ...(opts.to !== undefined ? { to: opts.to } : {}),

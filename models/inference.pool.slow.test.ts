@@ -1,14 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadArtifact, ModelArtifactError, saveArtifact } from './artifact.js';
 import type { FeatureSpec } from './artifact.js';
 import { startInferencePool } from './inference.pool.js';
 import { syntheticWindows } from './synthetic.js';
 import { trainModel } from './train.js';
-import { startWorkerPool } from './worker-pool.js';
 
 const spec: FeatureSpec = { version: 'v1', steps: 24, names: ['a', 'b', 'c', 'd', 'e', 'f'] };
 let root: string;
@@ -27,6 +25,7 @@ afterAll(() => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
+// The pool itself (threads dying, asks, closing) is tested in services/threads/pool.test.ts.
 describe('startInferencePool', () => {
   it('gives the same numbers as in-process predict, in order, across concurrent calls', async () => {
     const loaded = await loadArtifact(dir, spec);
@@ -72,46 +71,5 @@ describe('startInferencePool', () => {
     expect((err as Error).message).toBe(
       `model ${dir} was trained on feature version v1 (6 features), this code builds v2 (6 features): retrain with \`npx ews train\``,
     );
-  });
-});
-
-describe('startWorkerPool', () => {
-  // A worker that echoes, dies on request, or throws outside any handler.
-  const source = `
-    const { parentPort } = require('node:worker_threads');
-    parentPort.on('message', (m) => {
-      if (m.request === 'exit') process.exit(3);
-      if (m.request === 'throw') setImmediate(() => { throw new Error('boom'); });
-      else parentPort.postMessage({ kind: 'result', id: m.id, value: m.request });
-    });
-    parentPort.postMessage({ kind: 'ready', info: 'up' });
-  `;
-  const spawn = (): Worker => new Worker(source, { eval: true });
-
-  it('fails in-flight calls at once when a worker exits, then refuses new ones', async () => {
-    const { pool, info } = await startWorkerPool<string, string, string>(spawn, { threads: 1 });
-    expect(info).toEqual(['up']);
-    expect(await pool.run('hello')).toBe('hello');
-    await expect(pool.run('exit')).rejects.toThrow('inference worker 0 exited with code 3; 1 in-flight request(s) failed');
-    expect(pool.live).toBe(0);
-    await expect(pool.run('hello')).rejects.toThrow('inference pool has no live workers (worker 0 exited with code 3)');
-    await pool.close();
-  });
-
-  it('fails in-flight calls when a worker crashes, and the others keep serving', async () => {
-    const { pool } = await startWorkerPool<string, string, string>(spawn, { threads: 2 });
-    await expect(pool.run('throw')).rejects.toThrow('inference worker 0 crashed: boom; 1 in-flight request(s) failed');
-    expect(pool.live).toBe(1);
-    expect(await pool.run('still here')).toBe('still here');
-    await pool.close();
-  });
-
-  it('rejects start-up when a worker reports a failure', async () => {
-    const failing = (): Worker =>
-      new Worker(
-        `require('node:worker_threads').parentPort.postMessage({ kind: 'startup-failed', error: { name: 'Error', message: 'no model' } });`,
-        { eval: true },
-      );
-    await expect(startWorkerPool(failing, { threads: 2 })).rejects.toThrow('no model');
   });
 });
