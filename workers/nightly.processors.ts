@@ -3,9 +3,9 @@ import type { Config } from '../config/config.schema.js';
 import type { Database } from '../services/db/database.js';
 import { BatchRepository } from '../services/feeds/batch.repository.js';
 import type { Logger } from '../services/log.js';
-import { catchUpKey, nightDate, nightScoring, nightShards, pollAll } from '../services/nightly/nightly.service.js';
-import { RiskRepository } from '../services/scoring/risk.repository.js';
-import { ScoreRuns, type ScoringSetup } from '../services/scoring/score.run.js';
+import { nightDate, nightScoring, nightShards, planNight } from '../services/nightly/nightly.service.js';
+import { ScoreRuns, type ScoringModel } from '../services/scoring/score.run.js';
+import type { ShardRunner } from '../services/scoring/shard.types.js';
 import { jobOptions, raiseAlertsJobId } from './jobs.catalog.js';
 import type { QueueSet } from './worker.js';
 import type { Handlers } from './worker.js';
@@ -34,8 +34,10 @@ export interface NightlyWorkerDeps {
   queues: QueueSet;
   connection: ConnectionOptions;
   prefix: string;
-  /** The model (null: rules only, with the reason) and the shard runner, chosen once per worker process (a new model: a new setup for the next run). */
-  setup: () => Promise<ScoringSetup>;
+  /** The model (null: rules only, with the reason), loaded once per worker process (a new current version: loaded for the next run). */
+  model: () => Promise<ScoringModel>;
+  /** Where this process scores shards, chosen by the composition root (workers/serve.ts). */
+  runner: () => Promise<ShardRunner>;
 }
 
 /**
@@ -50,22 +52,14 @@ export function nightlyHandlers(deps: NightlyWorkerDeps): Pick<Handlers, 'nightl
   const stage = config.nightly.stages;
   const opts = (s: keyof typeof stage, jobId: string) => ({ ...jobOptions(stage[s].attempts, stage[s].backoffMs), jobId });
   const batches = new BatchRepository(database);
-  const risks = new RiskRepository(database);
-  const runs = new ScoreRuns(nightScoring({ config, database, log }, deps.setup));
+  const runs = new ScoreRuns(nightScoring({ config, database, log }, deps.model, deps.runner));
 
   return {
     nightly: async ({ date: given, period, reason, cities }, { job }) => {
       const date = given ?? nightDate(new Date(job.timestamp), config.nightly.timezone);
-      const { pending, unreadable } = await pollAll({ config, database, log });
-      let key = date;
-      let only = cities;
-      if (reason === 'catch-up') {
-        // Between nights: only late batches matter, and only for the cities that were scored without them.
-        if (pending.length === 0) return { date, reason, pending: 0, started: false };
-        key = catchUpKey(date, pending.map((p) => p.entry.sha256));
-        const latest = period ?? (await batches.latestLoadedPeriod());
-        only = cities ?? (latest !== null ? await risks.missingCities(latest) : []);
-      }
+      const plan = await planNight({ config, database, log }, { date, reason, ...(period !== undefined ? { period } : {}), ...(cities !== undefined ? { cities } : {}) });
+      if (plan.skip !== undefined) return { date, reason, pending: 0, started: false };
+      const { key, pending, unreadable, cities: only } = plan;
       if (unreadable.length > 0) log.warn({ date, unreadable: unreadable.map((u) => u.source) }, 'some sources could not be polled: scoring with what there is');
       const rootId = `night-score.${key}`;
       if ((await queues.queues.nightly.getJob(rootId)) !== undefined) return { date, key, pending: pending.length, started: false, reason: 'this night is already under way or done' };

@@ -7,7 +7,7 @@ import type { Logger } from '../services/log.js';
 import { resolveModelArtifact, type ModelChoice } from '../models/registry.js';
 import { FEATURE_SPEC } from '../services/scoring/features.js';
 import { inlineShards, type ModelScorer } from '../services/scoring/score.service.js';
-import type { ScoringSetup } from '../services/scoring/score.run.js';
+import type { ShardRunner } from '../services/scoring/shard.types.js';
 import { RiskRepository } from '../services/scoring/risk.repository.js';
 import { SeriesRepository } from '../services/scoring/series.repository.js';
 import { startShardThreads, type ShardThreads } from '../services/scoring/shard.threads.js';
@@ -99,11 +99,11 @@ export async function serve(config: Config, log: Logger, roles: ReadonlySet<Role
       return { model: m, note };
     };
     // The one place the worker process chooses where shards are scored: scoring threads (SCORE_THREADS), or this thread.
-    const scoringSetup = async (): Promise<ScoringSetup> => {
-      const { model: m, note } = await model();
+    const shardRunner = async (): Promise<ShardRunner> => {
       const threads = await scoringThreads();
-      const runner = threads ?? inlineShards({ series: new SeriesRepository(database), risks: new RiskRepository(database), thresholds: config.scoring.thresholds, model: m, log });
-      return { model: m, note, runner };
+      if (threads !== null) return threads;
+      const { model: m } = await model();
+      return inlineShards({ series: new SeriesRepository(database), risks: new RiskRepository(database), thresholds: config.scoring.thresholds, model: m, log });
     };
     const scoringThreads = (): Promise<ShardThreads | null> => {
       const g = currentGeneration();
@@ -134,7 +134,7 @@ export async function serve(config: Config, log: Logger, roles: ReadonlySet<Role
       const stages = config.nightly.stages;
       const transport = openTransport(config.notify);
       closers.push({ name: 'mail transport', close: () => Promise.resolve(transport.close()) });
-      const nightly = nightlyHandlers({ config, database, log, queues, connection, prefix, setup: scoringSetup });
+      const nightly = nightlyHandlers({ config, database, log, queues, connection, prefix, model, runner: shardRunner });
       closers.push({ name: 'flow producer', close: () => nightly.close() });
       const { close: stopTraining, ...training } = trainHandlers({ config, database, log, queues });
       const handlers: Handlers = {

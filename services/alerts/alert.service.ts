@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import { AlertRunRepository } from './alert-run.repository.js';
 import { routeRun } from './routing.js';
 import { chartedEmployers, runNews } from './run.news.js';
-import { alertEvents, alertKey, applySignals, calendarDay, changesToTell, dueFollowUps, markNotified, runCounts } from './run.policy.js';
+import { alertEvents, alertKey, applySignals, calendarDay, changesToTell, dueFollowUps, markNotified, runCounts, type RunCounts } from './run.policy.js';
 import { citySignal, dataMissing, employerSignals } from './run.signals.js';
 
 /**
@@ -40,16 +40,10 @@ export interface AlertDeps {
   timeZone?: string;
 }
 
-export interface ProcessResult {
+export interface ProcessResult extends RunCounts {
   runId: number;
   period: string;
   alreadyProcessed: boolean;
-  signals: number;
-  raised: number;
-  opened: number;
-  escalated: number;
-  resolved: number;
-  pending: number;
   notifications: number[];
 }
 

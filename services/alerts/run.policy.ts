@@ -1,8 +1,8 @@
 import type { AlertsConfig } from '../../config/notify.schema.js';
-import type { AlertAction, AlertKind, AlertStatus, AlertSubjectType } from '../domain/alert.js';
+import type { AlertAction, AlertStatus } from '../domain/alert.js';
 import type { Level } from '../domain/level.js';
 import type { StoredAlert } from './alert.row.js';
-import { raise, withoutSignal, withSignal, type AlertState, type Signal, type Step, type Transition } from './lifecycle.js';
+import { raise, withoutSignal, withSignal, type Signal, type Step, type Transition } from './lifecycle.js';
 
 /**
  * What one scoring run does to the alerts, as pure functions over the
@@ -22,16 +22,9 @@ import { raise, withoutSignal, withSignal, type AlertState, type Signal, type St
  */
 
 /** An alert while a run is applied to it: its state, what this run did to it, and whether its row must be written. */
-export interface WorkingAlert {
+export interface WorkingAlert extends Omit<StoredAlert, 'alertId'> {
   /** null until the row is inserted. */
   alertId: number | null;
-  subjectType: AlertSubjectType;
-  subject: string;
-  kind: AlertKind;
-  cityCode: string;
-  name: string;
-  state: AlertState;
-  evidence: unknown;
   /** What this run did to it (null: nothing was decided). */
   step: Step | null;
   /** Its row differs from the stored one. */

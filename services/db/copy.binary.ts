@@ -104,7 +104,7 @@ export class BinaryCopyRows {
     this.len += 5 + n;
   }
 
-  /** A date, given as days since 1970-01-01 (what `dayNumber` of services/scoring/rules/period.math.ts gives). */
+  /** A date, given as days since 1970-01-01 (what `dayNumber` of services/domain/period.ts gives). */
   date(unixDays: number): void {
     if (!Number.isInteger(unixDays)) throw new RangeError(`binary COPY: ${unixDays} is not a day number`);
     this.int32(unixDays - PG_EPOCH_DAYS);

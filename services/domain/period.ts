@@ -71,6 +71,13 @@ export function periodOf(date: string | Date): string {
   return typeof date === 'string' ? date.slice(0, 7) : date.toISOString().slice(0, 7);
 }
 
+/** The last day of a period, 'YYYY-MM-DD'. */
+export function lastDay(period: string): string {
+  const o = ordinalOf(period);
+  const days = new Date(Date.UTC(Math.floor(o / 12), (o % 12) + 1, 0)).getUTCDate();
+  return `${period}-${String(days).padStart(2, '0')}`;
+}
+
 /** Days since 1970-01-01 (UTC), or null for a date that does not exist. */
 export function dayNumber(day: string): number | null {
   const m = DAY.exec(day);

@@ -7,7 +7,7 @@ import type { BatchStatus, BatchTable, FeedName } from '../../sql/schema.js';
 import type { Database } from '../db/database.js';
 import type { FeedSpec } from './feed.spec.js';
 import type { ManifestEntry } from './manifest.js';
-import { periodDate } from '../domain/period.js';
+import { periodDate, periodOf } from '../domain/period.js';
 
 /** Every query of the feeds: batch history, quarantine, and the staged load. */
 
@@ -63,7 +63,7 @@ export class BatchRepository {
       .executeTakeFirst());
   }
 
-/** The latest month with a loaded batch of a feed (social insurance: what a night scores unless told otherwise), or null. */
+  /** The latest month with a loaded batch of a feed (social insurance: what a night scores unless told otherwise), or null. */
   async latestLoadedPeriod(feed: FeedName = 'social_insurance'): Promise<string | null> {
     const r = await this.db
       .selectFrom('batch')
@@ -87,7 +87,7 @@ export class BatchRepository {
       .where('sha256', 'in', [...shas])
       .where('status', 'in', ['loaded', 'rejected'])
       .execute();
-    return new Map(rows.map((r) => [`${r.feed}/${r.period.slice(0, 7)}/${r.sha256}`, r.status]));
+    return new Map(rows.map((r) => [`${r.feed}/${periodOf(r.period)}/${r.sha256}`, r.status]));
   }
 
   async markAttempt(batchId: number): Promise<void> {

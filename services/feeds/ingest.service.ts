@@ -9,6 +9,7 @@ import type { Manifest, ManifestEntry } from './manifest.js';
 import { BatchFormatError } from './record.js';
 import { isTransient, withRetry } from './retry.js';
 import type { FeedSource } from './source.js';
+import { periodOf } from '../domain/period.js';
 
 /**
  * Ingestion, shared by `ews ingest` and the BullMQ jobs: list what a source
@@ -138,7 +139,7 @@ function outcome(batch: BatchRow, status: BatchStatusOut): BatchOutcome {
     batchId: batch.batch_id,
     file: batch.file,
     feed: batch.feed,
-    period: batch.period.slice(0, 7),
+    period: periodOf(batch.period),
     status,
     rowsRead: batch.rows_read ?? 0,
     rowsLoaded: batch.rows_loaded ?? 0,

@@ -9,8 +9,8 @@ import { openSource, type FeedSource } from '../feeds/source.js';
 import type { Logger } from '../log.js';
 import { sendOutbox } from '../notify/deliver.js';
 import { RiskRepository } from '../scoring/risk.repository.js';
-import { planShards, scoreRun, type ScoreRunDeps, type ScoringSetup } from '../scoring/score.run.js';
-import type { Shard } from '../scoring/shard.types.js';
+import { planShards, scoreRun, type ScoreRunDeps, type ScoringModel, type ScoringSetup } from '../scoring/score.run.js';
+import type { Shard, ShardRunner } from '../scoring/shard.types.js';
 import { SeriesRepository } from '../scoring/series.repository.js';
 import { noLevels, type LevelCounts } from '../domain/level.js';
 
@@ -82,15 +82,44 @@ export interface InlineNight {
 }
 
 /** The night's scoring stages over this process's database, with the model and runner the composition root chose. */
-export function nightScoring(deps: NightDeps, setup: () => Promise<ScoringSetup>): ScoreRunDeps {
+export function nightScoring(deps: NightDeps, model: () => Promise<ScoringModel>, runner: () => Promise<ShardRunner>): ScoreRunDeps {
   return {
     series: new SeriesRepository(deps.database),
     risks: new RiskRepository(deps.database),
     thresholds: deps.config.scoring.thresholds,
     cityBands: deps.config.scoring.cityRisk,
     log: deps.log,
-    setup,
+    model,
+    runner,
   };
+}
+
+export interface NightPlan {
+  date: string;
+  /** The night's identity: its date, or a catch-up's key. */
+  key: string;
+  pending: { source: string; entry: ManifestEntry }[];
+  unreadable: { source: string; reason: string }[];
+  /** The cities to score (a catch-up: those scored "data missing"); undefined: all. */
+  cities?: string[];
+  /** Why there is nothing to do (a catch-up with no late batch). */
+  skip?: string;
+}
+
+/**
+ * What a night will do: poll every source, and for a catch-up between
+ * nights (only late batches matter) key it by those batches and score only
+ * the cities the latest run marked "data missing".
+ */
+export async function planNight(deps: NightDeps, request: { date: string; reason: 'schedule' | 'manual' | 'catch-up'; period?: string; cities?: string[] }): Promise<NightPlan> {
+  const { pending, unreadable } = await pollAll(deps);
+  const base = { date: request.date, pending, unreadable, ...(request.cities !== undefined ? { cities: request.cities } : {}) };
+  if (request.reason !== 'catch-up') return { ...base, key: request.date };
+  if (pending.length === 0) return { ...base, key: request.date, skip: 'no late batch to catch up with' };
+  const key = catchUpKey(request.date, pending.map((p) => p.entry.sha256));
+  const latest = request.period ?? (await new BatchRepository(deps.database).latestLoadedPeriod());
+  const cities = request.cities ?? (latest !== null ? await new RiskRepository(deps.database).missingCities(latest) : []);
+  return { ...base, key, cities };
 }
 
 /** The shards of a night: the whole province, or for a catch-up the listed cities. */
@@ -129,7 +158,7 @@ export async function runNightInline(
     return { period, ingested, unreadable, runId: null, employers: 0, levels: noLevels(), alerts: null, emails: { sent: 0, failed: 0, deferred: 0 }, dataMissing: [] };
   }
   options.onStage?.(`score ${period}`);
-  const scored = await scoreRun(nightScoring(deps, () => Promise.resolve(setup)), period, nightShards(config));
+  const scored = await scoreRun(nightScoring(deps, () => Promise.resolve(setup), () => Promise.resolve(setup.runner)), period, nightShards(config));
   options.onStage?.('alerts');
   const alerts = await processRun({ database, alerts: config.alerts, notify: config.notify, log }, scored.runId);
   options.onStage?.('e-mail');

@@ -1,5 +1,5 @@
 import { at, type SeriesBatch } from './series.js';
-import { addMonths, monthOf } from '../domain/period.js';
+import { addMonths, lastDay, monthOf, periodOf } from '../domain/period.js';
 import { insertSorted } from './rules/employer.view.js';
 
 /**
@@ -100,7 +100,7 @@ export function buildFeatures(batch: SeriesBatch, rows: readonly number[], endMo
   const months = Math.max(0, batch.months);
   if (series.caused.length < months) series = newSeries(months);
   const peers = peerArrears(batch, Math.max(0, start), Math.min(endMonth, months - 1));
-  const monthEnds = batch.periods.map(lastDayOf);
+  const monthEnds = batch.periods.map(lastDay);
   for (let r = 0; r < rows.length; r++) {
     const i = rows[r] as number;
     const statics = staticFeatures(batch, i);
@@ -207,7 +207,7 @@ function leadingFeatures(b: SeriesBatch, i: number, m: number, monthEnds: readon
   const filings = b.filings[i];
   if (filings !== undefined && filings.length > 0) {
     const filedBy = monthEnds[m] ?? '';
-    const until = monthEnds[m + FILING_AHEAD_MONTHS] ?? addMonthsEnd(filedBy, FILING_AHEAD_MONTHS);
+    const until = monthEnds[m + FILING_AHEAD_MONTHS] ?? (filedBy === '' ? '' : lastDay(addMonths(periodOf(filedBy), FILING_AHEAD_MONTHS)));
     let planned = 0;
     let staff = 1;
     for (const f of filings) {
@@ -301,19 +301,6 @@ function peerArrears(b: SeriesBatch, from: number, to: number): { of(i: number, 
 }
 
 const PEER_MIN = 5;
-
-/** 'YYYY-MM' → its last day 'YYYY-MM-DD'. */
-function lastDayOf(period: string): string {
-  const y = Number(period.slice(0, 4));
-  const mo = Number(period.slice(5, 7));
-  const days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
-  return `${period}-${String(days).padStart(2, '0')}`;
-}
-
-/** The last day of the month `n` months after the month of a 'YYYY-MM-DD' date. */
-function addMonthsEnd(day: string, n: number): string {
-  return day === '' ? '' : lastDayOf(addMonths(day.slice(0, 7), n));
-}
 
 /** The last k steps of each of n windows [n, FEATURE_STEPS, F], as [n, k, F] (the explanation's drivers, the trees' last month). */
 export function lastSteps(x: Float32Array, n: number, k: number): Float32Array {

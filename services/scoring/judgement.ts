@@ -50,7 +50,6 @@ export function judgeEmployer(
   return { hits, workforce, excess, jobsAtStake, level, ruleLevel, reasons: [...reasons] };
 }
 
-
 /** One employer's row as scoring writes it: the judgement, and its explanation with the model's drivers when there is a level. */
 export function judgeRow(
   batch: SeriesBatch,

@@ -1,6 +1,6 @@
 import type { Database } from '../db/database.js';
 import type { LabelOverride } from './training.js';
-import { periodDate } from '../domain/period.js';
+import { periodDate, periodOf } from '../domain/period.js';
 
 /**
  * Officials' word on past alerts, as training labels: an employer alert
@@ -18,7 +18,7 @@ export class LabelRepository {
       .where('disposition', 'in', [VERIFIED, FALSE_ALARM])
       .orderBy('alert_id')
       .execute();
-    return rows.map((r) => ({ uscc: r.subject, from: r.first_period.slice(0, 7), to: r.last_period.slice(0, 7), layoff: r.disposition === VERIFIED }));
+    return rows.map((r) => ({ uscc: r.subject, from: periodOf(r.first_period), to: periodOf(r.last_period), layoff: r.disposition === VERIFIED }));
   }
 
   /**

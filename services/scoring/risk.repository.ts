@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { from as copyFrom } from 'pg-copy-streams';
 import { BinaryCopyRows } from '../db/copy.binary.js';
 import { inTransaction, type Database } from '../db/database.js';
-import { dayNumber, periodDate } from '../domain/period.js';
+import { dayNumber, monthOf, periodDate } from '../domain/period.js';
 import type { CityExplanation, EmployerExplanation } from '../domain/explanation.js';
 import { countLevel, noLevels, toLevel, type LevelCounts } from '../domain/level.js';
 
@@ -81,6 +81,18 @@ export class RiskRepository {
 
   /** Marks a run done with the employers it wrote, and counts them by level. */
   async closeRun(runId: number, period: string): Promise<{ employers: number; levels: LevelCounts }> {
+    const { employers, levels } = await this.runCounts(runId, period);
+    await this.database.db.updateTable('score_run').set({ status: 'done', employers, finished_at: new Date() }).where('run_id', '=', runId).execute();
+    return { employers, levels };
+  }
+
+  /** Marks a run failed, with the employers its finished shards wrote. */
+  async failRun(runId: number, period: string): Promise<void> {
+    const { employers } = await this.runCounts(runId, period);
+    await this.database.db.updateTable('score_run').set({ status: 'failed', employers, finished_at: new Date() }).where('run_id', '=', runId).execute();
+  }
+
+  private async runCounts(runId: number, period: string): Promise<{ employers: number; levels: LevelCounts }> {
     const counts = await sql<{ level: number | null; n: number }>`
       SELECT level, count(*)::int AS n FROM employer_risk WHERE period = ${periodDate(period)}::date AND run_id = ${runId} GROUP BY level`.execute(this.database.db);
     const levels = noLevels();
@@ -90,12 +102,7 @@ export class RiskRepository {
       const level = toLevel(r.level);
       if (level !== null) countLevel(levels, level, r.n);
     }
-    await this.database.db.updateTable('score_run').set({ status: 'done', employers, finished_at: new Date() }).where('run_id', '=', runId).execute();
     return { employers, levels };
-  }
-
-  async failRun(runId: number): Promise<void> {
-    await this.database.db.updateTable('score_run').set({ status: 'failed', finished_at: new Date() }).where('run_id', '=', runId).execute();
   }
 
   /** Cities marked "data missing" in the latest scoring of a period: what a catch-up rescores. */
@@ -202,7 +209,7 @@ export class RiskRepository {
     const r = await sql<{ city_code: string; period: string; registered_unemployed: number; ui_new_claims: number; surveyed: number | null }>`
       SELECT city_code, to_char(period, 'YYYY-MM') AS period, registered_unemployed, ui_new_claims, surveyed_unemployment_rate::float8 AS surveyed
         FROM regional
-       WHERE period <= ${periodDate(period)}::date AND extract(month FROM period) = ${Number(period.slice(5, 7))}`.execute(this.database.db);
+       WHERE period <= ${periodDate(period)}::date AND extract(month FROM period) = ${monthOf(period)}`.execute(this.database.db);
     const out = new Map<string, { registered: number; claims: number; surveyed: number | null; earlierClaims: number[] }>();
     for (const row of r.rows) {
       if (row.period !== period) continue;

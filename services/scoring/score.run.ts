@@ -20,11 +20,14 @@ import { addClock, type ModelScorer, type Shard, type ShardRunner, type ShardSco
  *   close  cities, the employers counted by level, the run marked done, old packs pruned
  */
 
-/** The model and the shard runner a run uses: chosen by the composition root, asked at each stage (a worker may load a newer model for the next run). */
-export interface ScoringSetup {
+/** The model a run records and scores with (null: rules only, `note` says why). */
+export interface ScoringModel {
   model: ModelScorer | null;
-  /** Why the model is not used, when it is not. */
   note: string | null;
+}
+
+/** The model and the shard runner a run uses, as the composition root chose them. */
+export interface ScoringSetup extends ScoringModel {
   runner: ShardRunner;
 }
 
@@ -34,7 +37,10 @@ export interface ScoreRunDeps {
   readonly thresholds: Thresholds;
   readonly cityBands: CityRiskBands;
   readonly log: Logger;
-  setup(): Promise<ScoringSetup>;
+  /** The model of the next run (a worker may have loaded a newer one since the last). */
+  model(): Promise<ScoringModel>;
+  /** Where shards are scored: asked only when a shard is (starting scoring threads is a shard's business, not the run's). */
+  runner(): Promise<ShardRunner>;
 }
 
 export interface OpenedRun {
@@ -72,14 +78,14 @@ export class ScoreRuns {
   constructor(private readonly deps: ScoreRunDeps) {}
 
   async open(period: string, shardCount: number, key: string | null = null): Promise<OpenedRun> {
-    const { model, note } = await this.deps.setup();
+    const { model, note } = await this.deps.model();
     const modelVersion = model?.version ?? null;
     const run = await this.deps.risks.openRun({ period, modelVersion, modelNote: note, shards: shardCount, key });
     return { ...run, modelVersion };
   }
 
   async shard(runId: number, period: string, shard: Shard): Promise<ShardScored> {
-    const { runner } = await this.deps.setup();
+    const runner = await this.deps.runner();
     return runner.score(runId, period, shard, await this.context(runId, period));
   }
 
@@ -87,15 +93,19 @@ export class ScoreRuns {
     const cities = await scoreCities(this.deps, runId, period);
     const { employers, levels } = await this.deps.risks.closeRun(runId, period);
     this.contexts.delete(runId);
-    const pruned = await this.deps.series.prunePacks();
+    // The run is done whatever happens to the cache: a prune that fails (a lock it waited on too long) is logged, and the next run's close tries again.
+    const pruned = await this.deps.series.prunePacks().catch((err: unknown) => {
+      this.deps.log.warn({ runId, period }, `old history packs not pruned: ${(err as Error).message}`);
+      return [] as string[];
+    });
     const dataMissing = cities.filter((c) => c.industrySection === '*' && c.dataMissing).map((c) => c.cityCode);
     return { runId, period, employers, levels, cities, dataMissing, pruned };
   }
 
   /** Marks a run failed (the inline loop, when a shard fails: the queue's flow leaves that to BullMQ's retries). */
-  async fail(runId: number): Promise<void> {
+  async fail(runId: number, period: string): Promise<void> {
     this.contexts.delete(runId);
-    await this.deps.risks.failRun(runId);
+    await this.deps.risks.failRun(runId, period);
   }
 
   private context(runId: number, period: string): Promise<ScoringContext> {
@@ -131,15 +141,20 @@ export async function scoreRun(
   const runs = options.runs ?? new ScoreRuns(deps);
   const started = performance.now();
   const run = await runs.open(period, list.length, options.key ?? null);
-  const { runner } = await deps.setup();
+  const runner = await deps.runner();
   const clock: StageClock = { read: 0, features: 0, predict: 0, rules: 0, write: 0 };
   let shardsFromPack = 0;
   try {
     let next = 0;
+    let failed = false;
     const lane = async (): Promise<void> => {
-      while (next < list.length) {
+      // A failed shard fails the run: the other lanes take no further shard.
+      while (next < list.length && !failed) {
         const shard = list[next++] as Shard;
-        const scored = await runs.shard(run.runId, run.period, shard);
+        const scored = await runs.shard(run.runId, run.period, shard).catch((err: unknown) => {
+          failed = true;
+          throw err;
+        });
         shardsFromPack += scored.result.fromPack;
         addClock(clock, scored.clock);
       }
@@ -150,7 +165,7 @@ export async function scoreRun(
     deps.log.info({ period, runId: run.runId, employers: closed.employers, levels: closed.levels, shards: list.length, shardsFromPack, seconds }, 'period scored');
     return { ...closed, shards: list.length, shardsFromPack, clock, seconds };
   } catch (err) {
-    await runs.fail(run.runId).catch(() => undefined);
+    await runs.fail(run.runId, run.period).catch(() => undefined);
     throw err;
   }
 }
@@ -166,7 +181,7 @@ export async function scorePeriod(
   options: { shards?: number; city?: string; fromFacts?: boolean; modelNote?: string | null; runner?: ShardRunner | null; lanes?: number } = {},
 ): Promise<RunTotals> {
   const runner = options.runner ?? inlineShards(deps);
-  const setup: ScoringSetup = { model: deps.model, note: options.modelNote ?? null, runner };
+  const model: ScoringModel = { model: deps.model, note: options.modelNote ?? null };
   const list = planShards(options.shards ?? 16, { ...(options.city !== undefined ? { city: options.city } : {}), ...(options.fromFacts === true ? { fromFacts: true } : {}) });
-  return scoreRun({ ...deps, setup: () => Promise.resolve(setup) }, period, list, options.lanes !== undefined ? { lanes: options.lanes } : {});
+  return scoreRun({ ...deps, model: () => Promise.resolve(model), runner: () => Promise.resolve(runner) }, period, list, options.lanes !== undefined ? { lanes: options.lanes } : {});
 }

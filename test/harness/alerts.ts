@@ -9,6 +9,7 @@ import { deliverPending } from '../../services/notify/deliver.js';
 import { openTransport } from '../../services/notify/transport.js';
 import type { NotifyConfig } from '../../config/notify.schema.js';
 import type { FindingKind } from '../../services/domain/explanation.js';
+import type { Level } from '../../services/domain/level.js';
 
 /**
  * Scoring runs with chosen results, written through the scoring stage's own
@@ -19,16 +20,16 @@ import type { FindingKind } from '../../services/domain/explanation.js';
 export interface SeedEmployer {
   serial: number;
   city?: string;
-  level: 1 | 2 | 3 | 4 | null;
+  level: Level | null;
   /** Default: the level (a rule hit); null for a model-only level. */
-  ruleLevel?: 1 | 2 | 3 | 4 | null;
+  ruleLevel?: Level | null;
   kinds?: string[];
   rules?: string[];
   name?: string;
   probability?: number | null;
 }
 
-export async function seedRun(database: Database, period: string, employers: readonly SeedEmployer[], cities: { code: string; level: 1 | 2 | 3 | 4 | null; dataMissing?: boolean }[] = []): Promise<number> {
+export async function seedRun(database: Database, period: string, employers: readonly SeedEmployer[], cities: { code: string; level: Level | null; dataMissing?: boolean }[] = []): Promise<number> {
   const risks = new RiskRepository(database);
   const runId = await risks.startRun(period, null, 'seeded by a test');
   const rows: EmployerRiskRow[] = employers.map((e) => {

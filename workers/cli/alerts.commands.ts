@@ -4,7 +4,7 @@ import { processRun } from '../../services/alerts/alert.service.js';
 import { AlertTransitionError, DISPOSITIONS } from '../../services/alerts/lifecycle.js';
 import { sendOutbox } from '../../services/notify/deliver.js';
 import { NotificationRepository } from '../../services/notify/notification.repository.js';
-import { isPeriod } from '../../services/domain/period.js';
+import { isPeriod, periodOf } from '../../services/domain/period.js';
 import { levelName } from '../../services/domain/level.js';
 import type { AlertStatus } from '../../services/domain/alert.js';
 import type { NotificationStatus } from '../../sql/schema.js';
@@ -39,8 +39,8 @@ export async function alertsListCommand(ctx: CliContext, opts: { city?: string; 
       city: cityName(r.city_code),
       subject: r.subject,
       name: r.name.length > 24 ? `${r.name.slice(0, 24)}…` : r.name,
-      since: r.first_period.slice(0, 7),
-      last: r.last_period.slice(0, 7),
+      since: periodOf(r.first_period),
+      last: periodOf(r.last_period),
       by: r.resolved_by ?? r.acknowledged_by ?? '',
     })),
     ['id', 'level', 'status', 'kind', 'city', 'subject', 'name', 'since', 'last', 'by'],
@@ -57,7 +57,7 @@ export async function alertsShowCommand(ctx: CliContext, id: string, opts: { jso
   }
   const a = found.alert;
   console.log(`alert ${a.alert_id}: ${KIND_NAMES[a.kind] ?? a.kind} · ${levelName(a.level)} (peak ${levelName(a.peak_level)}) · ${a.status}${a.model_only ? ' · model only' : ''}`);
-  console.log(`${a.subject_type === 'employer' ? `employer ${a.subject} ${a.name}` : `city ${a.name}`} · ${cityName(a.city_code)} · since ${a.first_period.slice(0, 7)}, last signal ${a.last_period.slice(0, 7)}${a.reopen_count > 0 ? ` · reopened ${a.reopen_count}×` : ''}`);
+  console.log(`${a.subject_type === 'employer' ? `employer ${a.subject} ${a.name}` : `city ${a.name}`} · ${cityName(a.city_code)} · since ${periodOf(a.first_period)}, last signal ${periodOf(a.last_period)}${a.reopen_count > 0 ? ` · reopened ${a.reopen_count}×` : ''}`);
   if (a.acknowledged_by) console.log(`acknowledged by ${a.acknowledged_by} at ${a.acknowledged_at?.toISOString() ?? ''}`);
   if (a.status === 'resolved') console.log(`resolved by ${a.resolved_by ?? ''} at ${a.resolved_at?.toISOString() ?? ''}: ${a.disposition ?? ''}${a.comment ? ` — ${a.comment}` : ''}`);
   console.log('evidence:');
@@ -70,7 +70,7 @@ export async function alertsShowCommand(ctx: CliContext, id: string, opts: { jso
       action: e.action,
       status: `${e.from_status ?? ''}→${e.to_status ?? ''}`,
       level: e.from_level !== null && e.from_level !== e.to_level ? `${e.from_level}→${e.to_level}` : (e.to_level ?? ''),
-      period: e.period?.slice(0, 7) ?? '',
+      period: e.period !== null ? periodOf(e.period) : '',
       by: e.actor,
       disposition: e.disposition ?? '',
       comment: e.comment ?? '',

@@ -8,6 +8,7 @@ import { openSource } from '../../services/feeds/source.js';
 import type { CliContext } from './context.js';
 import { intOption, printJson, printTable, UsageError } from './output.js';
 import { progressBar } from './progress.js';
+import { periodOf } from '../../services/domain/period.js';
 
 export async function migrateCommand(ctx: CliContext): Promise<void> {
   const database = await ctx.db({ migrate: false });
@@ -106,7 +107,7 @@ export async function batchesCommand(ctx: CliContext, opts: { feed?: string; sta
   const view = rows.map((r) => ({
     id: r.batch_id,
     feed: r.feed,
-    period: r.period.slice(0, 7),
+    period: periodOf(r.period),
     file: r.file,
     source: r.source,
     status: r.status,

@@ -44,7 +44,7 @@ export async function nightlyCommand(ctx: CliContext, opts: { period?: string; f
     const line = stageLine(period !== undefined ? `nightly ${period}` : 'nightly', { json: opts.json });
     const night = await runNightInline({ config: ctx.config, database, log: ctx.log }, setup, {
       ...(period !== undefined ? { period } : {}),
-            onStage: (s) => line.stage(s),
+      onStage: (s) => line.stage(s),
     });
     line.stop();
     nights.push(night);

@@ -67,7 +67,7 @@ export function progressBar(label: string, unit: string, o: { json?: boolean } =
           clearOnComplete: false,
           stopOnComplete: false,
           hideCursor: false,
-          gracefulExit: true,
+          gracefulExit: false,
         });
         bar.start(total, 0, { rate: '–', detail });
         track(bar);
@@ -99,7 +99,7 @@ export function stageLine(label: string, o: { json?: boolean } = {}): StageLine 
           linewrap: false,
           clearOnComplete: true,
           hideCursor: false,
-          gracefulExit: true,
+          gracefulExit: false,
         });
         line.start(1, 0, { stage: name });
         track(line);

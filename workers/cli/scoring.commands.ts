@@ -7,7 +7,7 @@ import { scorePeriod, type ScoringSetup } from '../../services/scoring/score.run
 import type { ShardRunner } from '../../services/scoring/shard.types.js';
 import { SeriesRepository } from '../../services/scoring/series.repository.js';
 import { startShardThreads } from '../../services/scoring/shard.threads.js';
-import { levelName } from '../../services/domain/level.js';
+import { LEVEL_NUMERAL, LEVELS, levelName, type LevelCounts } from '../../services/domain/level.js';
 import { processRun } from '../../services/alerts/alert.service.js';
 import { sendOutbox } from '../../services/notify/deliver.js';
 import type { CliContext } from './context.js';
@@ -86,7 +86,7 @@ export async function scoreCommand(ctx: CliContext, opts: { period?: string; cit
       console.log(`alerts: ${alerts.opened} opened, ${alerts.escalated} escalated, ${alerts.resolved} resolved, ${alerts.pending} waiting for the model's confirmation`);
       console.log(`e-mails: ${alerts.delivery.sent} ${ctx.config.notify.smtpUrl !== undefined ? 'sent' : `written to ${ctx.config.notify.outboxDir}`}, ${alerts.delivery.failed} failed, ${alerts.delivery.deferred} deferred`);
     }
-    console.log(`levels: Ⅰ ${summary.levels['1']}  Ⅱ ${summary.levels['2']}  Ⅲ ${summary.levels['3']}  Ⅳ ${summary.levels['4']}`);
+    console.log(`levels: ${LEVELS.map((l) => `${LEVEL_NUMERAL[l]} ${summary.levels[String(l) as keyof LevelCounts]}`).join('  ')}`);
     console.log(`history: ${result.shardsFromPack} of ${result.shards} shards from the pack ${addMonths(p, -1)} left, the rest from the fact tables`);
     if (summary.citiesDataMissing.length > 0) console.log(`data missing: ${summary.citiesDataMissing.map(cityName).join('、')}`);
   }

@@ -3,9 +3,6 @@ import type { AlertChange } from '../../domain/alert.js';
 import { isLevel, LEVEL_COLOUR, LEVEL_NUMERAL, type Level } from '../../domain/level.js';
 import type { EmployerAlertView, NotificationKind } from '../notification.types.js';
 
-const NUMERALS = LEVEL_NUMERAL;
-const COLOUR_NAMES = LEVEL_COLOUR;
-
 /** Text colour and a light background per level, for badges. */
 export const LEVEL_COLOURS: Record<Level, { fg: string; bg: string }> = {
   1: { fg: '#b00020', bg: '#fdecea' },
@@ -14,15 +11,14 @@ export const LEVEL_COLOURS: Record<Level, { fg: string; bg: string }> = {
   4: { fg: '#1a56b0', bg: '#e8f0fc' },
 };
 
-const knownLevel = isLevel;
 
 export function levelColours(level: number): { fg: string; bg: string } {
-  return knownLevel(level) ? LEVEL_COLOURS[level] : { fg: '#333333', bg: '#f2f2f2' };
+  return isLevel(level) ? LEVEL_COLOURS[level] : { fg: '#333333', bg: '#f2f2f2' };
 }
 
 /** 'Ⅱ' for 2. */
 export function numeral(level: number): string {
-  return knownLevel(level) ? NUMERALS[level] : String(level);
+  return isLevel(level) ? LEVEL_NUMERAL[level] : String(level);
 }
 
 /** 'Ⅱ级' for 2. */
@@ -32,7 +28,7 @@ export function levelShort(level: number): string {
 
 /** 'Ⅱ级（橙色）' for 2. */
 export function levelName(level: number): string {
-  return knownLevel(level) ? `${NUMERALS[level]}级（${COLOUR_NAMES[level]}）` : levelShort(level);
+  return isLevel(level) ? `${LEVEL_NUMERAL[level]}级（${LEVEL_COLOUR[level]}）` : levelShort(level);
 }
 
 const CHANGES: Record<AlertChange, string> = {

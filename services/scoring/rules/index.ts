@@ -3,7 +3,6 @@ export type { RuleHit, RuleId, RuleKind, RuleWindow, Period } from './rule.types
 export { atLeast, clean, KIND_OF, makeHit } from './rule.types.js';
 export { evaluateRules } from './rules.js';
 export { employerLevel, LEVEL_NAMES, LEVEL_SEVERITY } from './levels.js';
-export type { WarningLevel } from './levels.js';
 export type { EmployerView } from './employer.view.js';
 export { employerView } from './employer.view.js';
 export type { Basis, EmployerHistory, MonthBaseline } from './separations.baseline.js';

@@ -11,11 +11,9 @@ import { LEVEL_NAMES, LEVEL_SEVERITY, type Level } from '../../domain/level.js';
  * serious level reached wins. Data-quality (crosscheck) hits never raise a
  * level. With no model (probability null) only the rules count.
  */
-export type WarningLevel = Level;
-
 export { LEVEL_NAMES, LEVEL_SEVERITY };
 
-const LEVEL_KEYS: readonly (readonly [WarningLevel, LevelKey])[] = [
+const LEVEL_KEYS: readonly (readonly [Level, LevelKey])[] = [
   [1, 'I'],
   [2, 'II'],
   [3, 'III'],
@@ -48,7 +46,7 @@ export function employerLevel(
   probability: number | null,
   jobsAtStake: number,
   t: Thresholds,
-): { level: WarningLevel | null; reasons: string[] } {
+): { level: Level | null; reasons: string[] } {
   const p = probability !== null && Number.isFinite(probability) ? probability : null;
   const jobs = Number.isFinite(jobsAtStake) ? Math.max(0, jobsAtStake) : 0;
   const layoff = hits.some(isLayoff);
