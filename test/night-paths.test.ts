@@ -20,7 +20,6 @@ import { scorePeriod } from '../services/scoring/score.run.js';
 import { inlineShards, type ScoreDeps } from '../services/scoring/score.service.js';
 import { SeriesRepository } from '../services/scoring/series.repository.js';
 import { generateProvince, type GenerateSummary } from '../services/synth/province.generate.js';
-import { QUEUE_NAMES } from '../workers/jobs.catalog.js';
 import { redisConnection } from '../workers/redis.js';
 import { serve, type Service } from '../workers/serve.js';
 import { createTestDatabase } from './harness/db.js';
@@ -28,6 +27,7 @@ import { databaseUrl, redisUrl } from './harness/env.js';
 import { captureLogger } from './harness/log.js';
 import { startSmtpSink, type SmtpSink } from './harness/smtp.js';
 import { until } from './harness/wait.js';
+import { obliterateQueues } from './harness/queues.js';
 
 /**
  * One night, two paths: the same database state (every batch loaded, the
@@ -104,11 +104,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await service?.stop();
-  for (const name of QUEUE_NAMES) {
-    const q = new Queue(name, { connection, prefix });
-    await q.obliterate({ force: true }).catch(() => undefined);
-    await q.close();
-  }
+  await obliterateQueues(connection, prefix);
   await pool?.close();
   await sink?.close();
   await inlineDb?.close();

@@ -10,7 +10,6 @@ import { configSchema, type Config } from '../config/config.schema.js';
 import type { Database } from '../services/db/database.js';
 import { nightDate } from '../services/nightly/nightly.service.js';
 import { generateProvince } from '../services/synth/province.generate.js';
-import { QUEUE_NAMES } from '../workers/jobs.catalog.js';
 import { redisConnection } from '../workers/redis.js';
 import { serve, type Service } from '../workers/serve.js';
 import { createTestDatabase } from './harness/db.js';
@@ -18,6 +17,7 @@ import { databaseUrl, redisUrl } from './harness/env.js';
 import { captureLogger } from './harness/log.js';
 import { until as untilWithin } from './harness/wait.js';
 import { startSmtpSink, type SmtpSink } from './harness/smtp.js';
+import { obliterateQueues } from './harness/queues.js';
 
 /**
  * The night end to end through the queues: the scheduler fires (a cron of
@@ -60,12 +60,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await service?.stop();
-  // Every queue the service uses (the scheduler also creates the monthly train schedule).
-  for (const name of QUEUE_NAMES) {
-    const q = new Queue(name, { connection, prefix });
-    await q.obliterate({ force: true }).catch(() => undefined);
-    await q.close();
-  }
+  await obliterateQueues(connection, prefix);
   await sink.close();
   await database.close();
   rmSync(dir, { recursive: true, force: true });
@@ -151,13 +146,8 @@ describe('a feed late for the night', () => {
     } finally {
       writeFileSync(manifestPath, original);
       await worker.stop();
-      await nightly.obliterate({ force: true });
       await nightly.close();
-      for (const name of ['poll', 'ingest', 'score', 'alerts', 'notify']) {
-        const q = new Queue(name, { connection, prefix: latePrefix });
-        await q.obliterate({ force: true }).catch(() => undefined);
-        await q.close();
-      }
+      await obliterateQueues(connection, latePrefix);
       await late.close();
     }
   });

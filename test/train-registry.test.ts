@@ -11,7 +11,6 @@ import { configSchema } from '../config/config.schema.js';
 import { ModelRegistry, registryRoot } from '../models/registry.js';
 import type { Database } from '../services/db/database.js';
 import { FEATURE_SPEC } from '../services/scoring/features.js';
-import { QUEUE_NAMES } from '../workers/jobs.catalog.js';
 import { redisConnection } from '../workers/redis.js';
 import { serve } from '../workers/serve.js';
 import { trainHandlers } from '../workers/train.processors.js';
@@ -21,6 +20,7 @@ import { databaseUrl, redisUrl } from './harness/env.js';
 import { captureLogger } from './harness/log.js';
 import { ingestProvince } from './harness/province.js';
 import { jobResult, until } from './harness/wait.js';
+import { obliterateQueues } from './harness/queues.js';
 
 /**
  * Retraining as an operation, end to end on a small generated province:
@@ -239,11 +239,7 @@ describe('ews train and ews models', () => {
     } finally {
       await service.stop();
       await nightly.close();
-      for (const name of QUEUE_NAMES) {
-        const q = new Queue(name, { connection, prefix });
-        await q.obliterate({ force: true }).catch(() => undefined);
-        await q.close();
-      }
+      await obliterateQueues(connection, prefix);
     }
   });
 });
