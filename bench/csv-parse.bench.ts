@@ -104,41 +104,45 @@ function asRow(r: CsvParseRecord): Row {
  * line break and the line a row starts on (csv-parse counts to its end).
  */
 async function* csvParseRows(path: string, broken: { n: number }): AsyncGenerator<Row> {
-  const parser = Readable.from(text(path)).pipe(
+  const parser = rawParser(path);
+  const row = rowsAfterHeader(broken);
+  for await (const r of parser as AsyncIterable<CsvParseRecord>) {
+    const out = row(r);
+    if (out !== null) yield out;
+  }
+}
+
+function rawParser(path: string): ReturnType<typeof parse> {
+  return Readable.from(text(path)).pipe(
     parse({ bom: true, skip_empty_lines: true, relax_column_count: true, raw: true, info: true, record_delimiter: ['\r\n', '\n'] }),
   );
+}
+
+/** The header taken from the first record (null), rows of another length counted as broken (null), the others as ingest's rows. */
+function rowsAfterHeader(broken: { n: number }): (r: CsvParseRecord) => Row | null {
   let width = -1;
-  for await (const r of parser as AsyncIterable<CsvParseRecord>) {
+  return (r) => {
     if (width < 0) {
       width = r.record.length;
-      continue;
+      return null;
     }
     if (r.record.length !== width) {
       broken.n++;
-      continue;
+      return null;
     }
-    yield asRow(r);
-  }
+    return asRow(r);
+  };
 }
 
 /** csv-parse with raw and info, drained in 'readable' events: its throughput without a promise per row. */
 function csvParseEvents(path: string, broken: { n: number }, each: (r: Row) => void): Promise<void> {
-  const parser = Readable.from(text(path)).pipe(
-    parse({ bom: true, skip_empty_lines: true, relax_column_count: true, raw: true, info: true, record_delimiter: ['\r\n', '\n'] }),
-  );
-  let width = -1;
+  const parser = rawParser(path);
+  const row = rowsAfterHeader(broken);
   return new Promise((done, fail) => {
     parser.on('readable', () => {
       for (let r = parser.read() as CsvParseRecord | null; r !== null; r = parser.read() as CsvParseRecord | null) {
-        if (width < 0) {
-          width = r.record.length;
-          continue;
-        }
-        if (r.record.length !== width) {
-          broken.n++;
-          continue;
-        }
-        each(asRow(r));
+        const out = row(r);
+        if (out !== null) each(out);
       }
     });
     parser.once('end', done);
