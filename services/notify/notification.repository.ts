@@ -49,19 +49,19 @@ export class NotificationRepository {
 
   /** sending → failed (for good, for this recipient). */
   async markFailed(notificationId: number, reason: string): Promise<void> {
-    await this.database.db
-      .updateTable('notification')
-      .set({ status: 'failed', last_error: reason })
-      .where('notification_id', '=', notificationId)
-      .where('status', '=', 'sending')
-      .execute();
+    await this.leaveSending(notificationId, 'failed', reason);
   }
 
   /** sending → pending: to be tried again. */
   async release(notificationId: number, reason: string): Promise<void> {
+    await this.leaveSending(notificationId, 'pending', reason);
+  }
+
+  /** A claimed row that was not sent, with why (a row no longer `sending` is left as it is). */
+  private async leaveSending(notificationId: number, status: 'failed' | 'pending', reason: string): Promise<void> {
     await this.database.db
       .updateTable('notification')
-      .set({ status: 'pending', last_error: reason })
+      .set({ status, last_error: reason })
       .where('notification_id', '=', notificationId)
       .where('status', '=', 'sending')
       .execute();
