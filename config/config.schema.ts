@@ -8,7 +8,8 @@ import { trainingSchema } from './training.schema.js';
 /**
  * The one configuration schema. Every option has a default that works on a
  * fresh machine; the environment variable that sets it is in ENV_OPTIONS
- * (config.env.ts) and every option is documented in the README's table.
+ * (config.load.ts), every option is documented in the README's tables, and
+ * test/settings.test.ts names the test that shows each one's effect.
  */
 
 const positiveInt = z.number().int().positive();
@@ -124,4 +125,5 @@ function isPostgresUrl(value: string): boolean {
 }
 
 export type Config = z.infer<typeof configSchema>;
+export type NightlyConfig = Config['nightly'];
 export type SourceConfig = Config['feeds']['sources'][number];

@@ -92,6 +92,64 @@ describe('configuration', () => {
     expect(() => loadConfig({ env: { EWS_CONFIG: 'none.json' }, cwd: dir })).toThrow(/EWS_CONFIG: file .*none\.json does not exist/);
   });
 
+  it('EWS_CONFIG names the file read (relative to the working directory); its values apply, and the environment wins over them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ews-cfg-'));
+    writeFileSync(join(dir, 'ews.config.json'), JSON.stringify({ feeds: { httpRetries: 1 } }));
+    writeFileSync(join(dir, 'night.json'), JSON.stringify({ feeds: { httpRetries: 7 }, redis: { queuePrefix: 'from-file' }, training: { negatives: 0.5 } }));
+    // Without EWS_CONFIG, ./ews.config.json; with it, that file and not the other.
+    expect(loadConfig({ env: {}, cwd: dir }).feeds.httpRetries).toBe(1);
+    const c = loadConfig({ env: { EWS_CONFIG: 'night.json', QUEUE_PREFIX: 'from-env' }, cwd: dir });
+    expect(c.feeds.httpRetries).toBe(7);
+    expect(c.training.negatives).toBe(0.5);
+    expect(c.redis.queuePrefix).toBe('from-env');
+  });
+
+  it('EWS_ENV (or NODE_ENV when EWS_ENV is unset) production requires a strong ADMIN_PASSWORD', () => {
+    const problems = (env: Record<string, string>): readonly string[] => {
+      try {
+        loadConfig({ env, cwd: empty });
+        return [];
+      } catch (e) {
+        return (e as ConfigError).problems;
+      }
+    };
+    const required = 'api.adminPassword: is required in production: the queue dashboard is never served without a password';
+    expect(problems({ EWS_ENV: 'production' })).toEqual([required]);
+    expect(problems({ NODE_ENV: 'production' })).toEqual([required]);
+    // EWS_ENV wins over NODE_ENV, and outside production no password is needed.
+    expect(problems({ EWS_ENV: 'development', NODE_ENV: 'production' })).toEqual([]);
+    expect(loadConfig({ env: { EWS_ENV: 'development', NODE_ENV: 'production' }, cwd: empty }).env).toBe('development');
+    expect(problems({ EWS_ENV: 'production', ADMIN_PASSWORD: 'password12345' })).toEqual([
+      'ADMIN_PASSWORD (api.adminPassword): is too weak for production: use at least 12 characters with at least 6 different ones, not a common word',
+    ]);
+    expect(loadConfig({ env: { EWS_ENV: 'production', ADMIN_PASSWORD: 'vN4-q8s-Lw2-zT7' }, cwd: empty }).env).toBe('production');
+  });
+
+  it('a config file that still sets attempts or backoff of the poll, ingest or notify stage is refused, naming the setting to use', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ews-cfg-'));
+    writeFileSync(
+      join(dir, 'ews.config.json'),
+      JSON.stringify({ nightly: { stages: { ingest: { concurrency: 3, attempts: 9, backoffMs: 100 }, notify: { attempts: 2 }, poll: { backoffMs: 5 }, score: { attempts: 4, backoffMs: 50 } } } }),
+    );
+    let err: unknown;
+    try {
+      loadConfig({ env: {}, cwd: dir });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as ConfigError).problems).toEqual([
+      "nightly.stages.poll.backoffMs: is no longer set here: the backoff of poll-source jobs comes from FEED_RETRY_BASE_MS (feeds.retryBaseMs); set that instead",
+      "nightly.stages.ingest.attempts: is no longer set here: the attempts of ingest-batch jobs (poll-source's and the night's) come from INGEST_ATTEMPTS (feeds.ingestAttempts); set that instead",
+      "nightly.stages.ingest.backoffMs: is no longer set here: the backoff of ingest-batch jobs (poll-source's and the night's) comes from FEED_RETRY_BASE_MS (feeds.retryBaseMs); set that instead",
+      'nightly.stages.notify.attempts: is no longer set here: the attempts of notify jobs come from NOTIFY_ATTEMPTS (notify.attempts); set that instead',
+    ]);
+    // Their concurrency stays here; the night's own steps keep attempts and backoff.
+    writeFileSync(join(dir, 'ews.config.json'), JSON.stringify({ nightly: { stages: { ingest: { concurrency: 3 }, score: { attempts: 4, backoffMs: 50 } } } }));
+    const { stages } = loadConfig({ env: {}, cwd: dir }).nightly;
+    expect(stages.ingest).toEqual({ concurrency: 3 });
+    expect(stages.score).toEqual({ concurrency: 3, attempts: 4, backoffMs: 50 });
+  });
+
   it('is documented: the README names every variable', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     for (const name of [...ENV_OPTIONS.map((o) => o.env), ...SPECIAL_ENV]) expect(readme, name).toContain(`\`${name}\``);

@@ -52,6 +52,8 @@ export const notifySchema = z
     retryBaseMs: positiveInt.default(30_000),
     /** How long a send may take before another worker presumes its sender dead and sends again (longer than any SMTP exchange). */
     sendLeaseMs: positiveInt.min(1_000).default(120_000),
+    /** How often the scheduler re-enqueues whatever the outbox still holds (attempts exhausted during a long SMTP outage, or a crash between commit and enqueue). */
+    sweepMs: positiveInt.min(1_000).default(600_000),
     /** Each of the 21 cities' departments (city code → recipients). */
     cities: z.record(z.string(), z.array(recipientSchema)).default(defaultCities),
     /** The province office: Ⅰ and Ⅱ for all cities, escalations, and the daily summary. */

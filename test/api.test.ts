@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -184,6 +185,11 @@ describe('/metrics', () => {
       dedupe_key: 'immediate/1/510100/dept@city.example', kind: 'immediate', run_id: run.run_id, city_code: '510100', recipient: 'dept@city.example',
       message_id: '<n1@layoff-ews>', payload: {}, alert_ids: [1], raised_at: finishedAt,
     }).execute();
+    // Nights: one done after two re-drives, one unfinished and idle for an hour (stalled), one unfinished and busy.
+    await sql`INSERT INTO night (night_key, night_date, reason, stage, redrives, progress_at) VALUES
+      ('2025-07-08', '2025-07-08', 'schedule', 'done', 2, now() - interval '2 days'),
+      ('2025-07-09', '2025-07-09', 'schedule', 'score', 1, now() - interval '1 hour'),
+      ('2025-07-10', '2025-07-10', 'schedule', 'ingest', 0, now())`.execute(db);
 
     const res = await fetch(url(api, '/metrics'));
     expect(res.status).toBe(200);
@@ -218,6 +224,9 @@ describe('/metrics', () => {
     expect(text).not.toContain('status="resolved"');
     expect(value('ews_emails{status="pending"}')).toBe(1);
     expect(value('ews_emails{status="failed"}')).toBe(0);
+    expect(value('ews_night_redrives_total')).toBe(3);
+    expect(value('ews_nights_stalled')).toBe(1);
+    expect(value('ews_nights_unfinished')).toBe(2);
 
     expect(text).toMatch(/^ews_process_\w+/m);
   });

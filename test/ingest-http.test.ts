@@ -81,6 +81,21 @@ describe('an HTTP(S) source', () => {
     expect(await count(P)).toBe(500);
   });
 
+  it('a body that ends early but cleanly (nothing at the HTTP level says it is short) is fetched again when its checksum is wrong', async () => {
+    const P = '2025-03';
+    const b = new FeedSourceBuilder().add({
+      file: 'si-short.csv', feed: 'social_insurance', period: P, rows: Array.from({ length: 500 }, (_, i) => siRow(1500 + i, { period: P })),
+    });
+    server = await serveSource(b.dir);
+    server.fail('si-short.csv', 'truncate');
+    const src = httpSource(server.url);
+    const { pending } = await pendingEntries(deps, src);
+    const out = await ingestBatchWithRetry(deps, src, pending[0]!, { attempts: 3, baseMs: 5 });
+    expect(out).toMatchObject({ status: 'loaded', rowsLoaded: 500 });
+    expect(server.requests.get('si-short.csv')).toBe(2);
+    expect(await count(P)).toBe(500);
+  });
+
   it('that hangs times out, is retried, then fails with the reason', async () => {
     const b = new FeedSourceBuilder().add({ file: 'si.csv', feed: 'social_insurance', period: '2025-03', rows: [siRow(1, { period: '2025-03' })] });
     server = await serveSource(b.dir);

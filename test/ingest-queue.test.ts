@@ -1,13 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Queue } from 'bullmq';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configSchema, type Config } from '../config/config.schema.js';
+import { loadConfig } from '../config/config.load.js';
+import type { Config } from '../config/config.schema.js';
 import type { Database } from '../services/db/database.js';
 import { BatchRepository } from '../services/feeds/batch.repository.js';
 import { ingestHandlers } from '../workers/ingest.processors.js';
+import { nightlyHandlers } from '../workers/nightly.processors.js';
 import { redisConnection } from '../workers/redis.js';
 import { openQueues, startWorkers, type Handlers, type QueueSet } from '../workers/worker.js';
 import { createTestDatabase } from './harness/db.js';
@@ -23,11 +26,14 @@ let queues: QueueSet;
 let workers: { close(): Promise<void> };
 let config: Config;
 const feeds = new FeedSourceBuilder();
+const { log } = captureLogger();
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  config = configSchema.parse({ feeds: { sources: [{ name: 'local', url: feeds.url }], retryBaseMs: 10, ingestAttempts: 3 } });
-  const { log } = captureLogger();
+  // As a deployment sets them: the source, and the feed jobs' attempts and backoff, from the environment; the night's own step's in the config file.
+  const cwd = mkdtempSync(join(tmpdir(), 'ews-cfg-'));
+  writeFileSync(join(cwd, 'ews.config.json'), JSON.stringify({ nightly: { stages: { nightly: { attempts: 2, backoffMs: 25 } } } }));
+  config = loadConfig({ env: { FEED_SOURCES: `local=${feeds.url}`, INGEST_ATTEMPTS: '3', FEED_RETRY_BASE_MS: '10' }, cwd });
   queues = openQueues(connection, prefix);
   const handlers = ingestHandlers(config, { batches: new BatchRepository(database), log }, queues.queues.ingest) satisfies Partial<Handlers>;
   workers = startWorkers(handlers, { connection, prefix, log, concurrency: { ingest: 2 }, queues: ['poll', 'ingest'] });
@@ -117,5 +123,38 @@ describe('the BullMQ path', () => {
     await expect(jobResult(queues.queues.ingest, job.id!)).rejects.toThrow(/^bad payload for ingest-batch: entry\.feed: /);
     const failed = await queues.queues.ingest.getJob(job.id!);
     expect(failed?.attemptsMade).toBe(1);
+  });
+
+  it('INGEST_ATTEMPTS and FEED_RETRY_BASE_MS: the night\'s ingest-batch jobs get the same attempts and backoff as poll-source\'s, and a batch that never lands fails after that many; the night\'s own step takes nightly.stages.nightly\'s', async () => {
+    feeds.add({ file: 'si-2025-09.csv', feed: 'social_insurance', period: '2025-09', rows: [siRow(10, { period: '2025-09' })] });
+    const path = join(feeds.dir, 'si-2025-09.csv');
+    renameSync(path, `${path}.held`);
+    const sha = (JSON.parse(readFileSync(join(feeds.dir, 'manifest.json'), 'utf8')) as { batches: { file: string; sha256: string }[] }).batches.find((b) => b.file === 'si-2025-09.csv')!.sha256;
+    const noScoring = (): Promise<never> => Promise.reject(new Error('this test scores nothing'));
+    const night = nightlyHandlers({ config, database, log, queues, connection, prefix, model: noScoring, runner: noScoring });
+    // Only the night's first step: the worker that already runs takes its ingest jobs.
+    const nightly = startWorkers({ nightly: night.nightly }, { connection, prefix, log, queues: ['nightly'] });
+    try {
+      const started = await queues.queues.nightly.add('nightly', { date: '2025-10-02', reason: 'manual' }, { jobId: 'nightly.2025-10-02' });
+      expect(await jobResult(queues.queues.nightly, started.id!)).toMatchObject({ pending: 1, started: true });
+      const childId = `night-ingest.2025-10-02.social_insurance.2025-09.${sha.slice(0, 16)}`;
+      await until(async () => (await queues.queues.ingest.getJobState(childId)) === 'failed');
+      const child = (await queues.queues.ingest.getJob(childId))!;
+      expect(child.opts).toMatchObject({ attempts: 3, backoff: { type: 'exponential', delay: 10 } });
+      expect(child.attemptsMade).toBe(3);
+      expect(child.failedReason).toBe(`si-2025-09.csv: listed in the manifest but not in ${feeds.url}`);
+      // The night's own step waiting on it: its stage's attempts and backoff, from the config file.
+      expect((await queues.queues.nightly.getJob('night-score.2025-10-02'))?.opts).toMatchObject({ attempts: 2, backoff: { type: 'exponential', delay: 25 } });
+
+      // poll-source's job for the same batch: the same attempts and backoff.
+      expect(await poll()).toMatchObject({ pending: 1, enqueued: 1 });
+      const polled = (await queues.queues.ingest.getJob(`ingest.social_insurance.2025-09.${sha}`))!;
+      expect(polled.opts).toMatchObject({ attempts: 3, backoff: { type: 'exponential', delay: 10 } });
+      await until(async () => (await polled.getState()) === 'failed');
+    } finally {
+      await nightly.close();
+      await night.close();
+      renameSync(`${path}.held`, path);
+    }
   });
 });

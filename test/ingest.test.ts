@@ -81,18 +81,21 @@ describe('a good batch', () => {
 });
 
 describe('a batch refused whole', () => {
-  it('wrong sha256: rejected with the reason, nothing loaded, and not retried', async () => {
+  it('wrong sha256: read again once (a download cut short), then rejected with the reason, nothing loaded, and not retried', async () => {
     const b = new FeedSourceBuilder().add({
       file: 'si.csv', feed: 'social_insurance', period: '2026-03', rows: [siRow(3000, { period: '2026-03' })], declaredSha256: 'ab'.repeat(32),
     });
-    const [o] = await ingestAll(b);
-    expect(o?.status).toBe('rejected');
-    expect(o?.reason).toMatch(/^sha256 mismatch: the manifest says abababababab…, the file's bytes hash to [0-9a-f]{12}… \(\d+ bytes\)$/);
+    const src = source(b);
+    const [entry] = (await pendingEntries(deps, src)).pending;
+    await expect(ingestBatch(deps, src, entry!)).rejects.toThrow(/^sha256 mismatch: .*; reading it again$/);
+    const o = await ingestBatch(deps, src, entry!);
+    expect(o.status).toBe('rejected');
+    expect(o.reason).toMatch(/^sha256 mismatch: the manifest says abababababab…, the file's bytes hash to [0-9a-f]{12}… \(\d+ bytes\); the same bytes when read again$/);
     expect(await siCount('2026-03')).toBe(0);
     // The next poll does not pick it up again: no retry storm.
     expect((await pendingEntries(deps, source(b))).pending).toHaveLength(0);
-    const row = await deps.batches.get(o!.batchId);
-    expect(row?.attempts).toBe(1);
+    const row = await deps.batches.get(o.batchId);
+    expect(row?.attempts).toBe(2);
   });
 
   it('wrong row count: rejected, and none of its rows visible', async () => {
@@ -223,18 +226,25 @@ describe('restatements', () => {
     expect(await deps.batches.restatements(restated!.batchId)).toEqual([{ replaced_batch_id: orig!.batchId, rows: 1 }]);
   });
 
-  it('win even when the original is loaded after them', async () => {
+  it('win even when the original is loaded after them, and the history is the same as in manifest order', async () => {
     const P = '2026-07';
     const b = new FeedSourceBuilder()
       .add({ file: 'si-07.csv', feed: 'social_insurance', period: P, rows: [6000, 6001].map((s) => siRow(s, { period: P, insured: 100 })) })
       .add({ file: 'si-07-r1.csv', feed: 'social_insurance', period: P, rows: [siRow(6001, { period: P, insured: 70 })] });
     const src = source(b);
     const { pending } = await pendingEntries(deps, src);
-    await ingestBatch(deps, src, pending[1]!);
+    const first = await ingestBatch(deps, src, pending[1]!);
     const late = await ingestBatch(deps, src, pending[0]!);
-    expect(late).toMatchObject({ status: 'loaded', rowsRead: 2, rowsLoaded: 1 });
+    // Counted as if it had come first: both good rows, one of them restated by the batch already loaded.
+    expect(late).toMatchObject({ status: 'loaded', rowsRead: 2, rowsLoaded: 2, rowsReplaced: 0 });
     const rows = await database.db.selectFrom('social_insurance').select(['uscc', 'insured']).where('period', '=', periodDate(P)).orderBy('uscc').execute();
     expect(rows.map((r) => r.insured)).toEqual([100, 70]);
+    expect(await deps.batches.restatements(first.batchId)).toEqual([{ replaced_batch_id: late.batchId, rows: 1 }]);
+    const history = await database.db.selectFrom('batch').select(['file', 'rows_loaded', 'rows_replaced']).where('period', '=', periodDate(P)).orderBy('file').execute();
+    expect(history).toEqual([
+      { file: 'si-07-r1.csv', rows_loaded: 1, rows_replaced: 1 },
+      { file: 'si-07.csv', rows_loaded: 2, rows_replaced: 0 },
+    ]);
   });
 });
 

@@ -4,7 +4,7 @@ import { ingestBatch, pendingEntries, type IngestDeps } from '../services/feeds/
 import { ManifestError } from '../services/feeds/manifest.js';
 import { SourceError, type FeedSource } from '../services/feeds/source.js';
 import { openFeedSource } from '../services/nightly/nightly.service.js';
-import { ingestJobId, jobOptions } from './jobs.catalog.js';
+import { feedJobOptions, ingestJobId } from './jobs.catalog.js';
 import type { Handlers } from './worker.js';
 
 /**
@@ -34,7 +34,7 @@ export function ingestHandlers(config: Config, deps: IngestDeps, ingestQueue: Qu
         const jobId = ingestJobId(payload);
         const existing = await ingestQueue.getJob(jobId);
         if (existing === undefined) {
-          await ingestQueue.add('ingest-batch', payload, { ...jobOptions(config.feeds.ingestAttempts, config.feeds.retryBaseMs), jobId });
+          await ingestQueue.add('ingest-batch', payload, { ...feedJobOptions(config.feeds), jobId });
           enqueued++;
         } else if (await existing.isFailed()) {
           // The source may be back: one more round of attempts per poll, not a storm.

@@ -1,5 +1,6 @@
 import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
+import type { Config } from '../config/config.schema.js';
 
 /**
  * The one typed catalog of jobs: each name, its queue, its payload schema
@@ -123,4 +124,13 @@ export function jobOptions(attempts: number, backoffMs: number): JobsOptions {
     removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
     removeOnFail: { age: 30 * 24 * 3600 },
   };
+}
+
+/**
+ * Every job that reads a feed (ingest-batch, whether poll-source or the
+ * night's flow adds it; poll-source itself): INGEST_ATTEMPTS attempts, the
+ * first retry after FEED_RETRY_BASE_MS, doubling each time.
+ */
+export function feedJobOptions(feeds: Pick<Config['feeds'], 'ingestAttempts' | 'retryBaseMs'>): JobsOptions {
+  return jobOptions(feeds.ingestAttempts, feeds.retryBaseMs);
 }

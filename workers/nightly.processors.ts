@@ -1,12 +1,14 @@
-import { FlowProducer, type ConnectionOptions, type FlowJob } from 'bullmq';
+import type { ConnectionOptions } from 'bullmq';
 import type { Config } from '../config/config.schema.js';
 import type { Database } from '../services/db/database.js';
 import { BatchRepository } from '../services/feeds/batch.repository.js';
 import type { Logger } from '../services/log.js';
+import { NightRepository } from '../services/nightly/night.repository.js';
 import { nightDate, nightScoring, nightShards, planNight } from '../services/nightly/nightly.service.js';
 import { ScoreRuns, type ScoringModel } from '../services/scoring/score.run.js';
 import type { ShardRunner } from '../services/scoring/shard.types.js';
-import { jobOptions, raiseAlertsJobId } from './jobs.catalog.js';
+import { raiseAlertsJobId } from './jobs.catalog.js';
+import { NightFlows, nightRootId } from './night.flow.js';
 import type { QueueSet } from './worker.js';
 import type { Handlers } from './worker.js';
 
@@ -22,9 +24,14 @@ import type { Handlers } from './worker.js';
  *         (then one notify job per e-mail)
  *
  * A batch that fails its attempts does not hold the night: its dependency
- * is dropped (ignoreDependencyOnFailure) and the cities it covers are
- * scored "data missing"; the poll scheduler's catch-up rescores them once
- * it arrives.
+ * is dropped (ignoreDependencyOnFailure), the night records it as missing
+ * (`night.missing_batches`, logged, and in the province summary), the
+ * cities it covers are scored "data missing", and the poll scheduler's
+ * catch-up loads it and rescores them once it can be read.
+ *
+ * Each night is also recorded in the database (`night`: its batches, its
+ * run, its stage, when a job of it last finished), so the scheduler's watch
+ * (night.watch.ts) can re-drive a night whose jobs Redis lost.
  */
 
 export interface NightlyWorkerDeps {
@@ -47,11 +54,9 @@ export interface NightlyWorkerDeps {
  */
 export function nightlyHandlers(deps: NightlyWorkerDeps): Pick<Handlers, 'nightly' | 'night-score' | 'score-shard' | 'score-cities'> & { close(): Promise<void> } {
   const { config, database, log, queues } = deps;
-  const flow = new FlowProducer({ connection: deps.connection, prefix: deps.prefix });
-  flow.on('error', (err) => log.warn(`flow producer: ${err.message}`));
-  const stage = config.nightly.stages;
-  const opts = (s: keyof typeof stage, jobId: string) => ({ ...jobOptions(stage[s].attempts, stage[s].backoffMs), jobId });
+  const flows = new NightFlows(config, deps.connection, deps.prefix, log);
   const batches = new BatchRepository(database);
+  const nights = new NightRepository(database);
   const runs = new ScoreRuns(nightScoring({ config, database, log }, deps.model, deps.runner));
 
   return {
@@ -61,66 +66,54 @@ export function nightlyHandlers(deps: NightlyWorkerDeps): Pick<Handlers, 'nightl
       if (plan.skip !== undefined) return { date, reason, pending: 0, started: false };
       const { key, pending, unreadable, cities: only } = plan;
       if (unreadable.length > 0) log.warn({ date, unreadable: unreadable.map((u) => u.source) }, 'some sources could not be polled: scoring with what there is');
-      const rootId = `night-score.${key}`;
-      if ((await queues.queues.nightly.getJob(rootId)) !== undefined) return { date, key, pending: pending.length, started: false, reason: 'this night is already under way or done' };
-      const children: FlowJob[] = pending.map(({ source, entry }) => ({
-        name: 'ingest-batch',
-        queueName: 'ingest',
-        data: { source, entry },
-        opts: { ...opts('ingest', `night-ingest.${key}.${entry.feed}.${entry.period}.${entry.sha256.slice(0, 16)}`), ignoreDependencyOnFailure: true },
-      }));
-      await flow.add({
-        name: 'night-score',
-        queueName: 'nightly',
-        data: { date, key, ...(period !== undefined ? { period } : {}), ...(only !== undefined ? { cities: only } : {}) },
-        opts: opts('nightly', rootId),
-        children,
-      });
+      const { night } = await nights.begin({ key, date, reason, ...(period !== undefined ? { period } : {}), ...(only !== undefined ? { cities: only } : {}), batches: pending });
+      if (night.stage === 'done') return { date, key, pending: pending.length, started: false, reason: 'this night is done' };
+      if ((await queues.queues.nightly.getJob(nightRootId(key))) !== undefined) return { date, key, pending: pending.length, started: false, reason: 'this night is already under way' };
+      // A night started again (its jobs lost): the batches it set out to load that are still not loaded, and any new ones.
+      await nights.addBatches(key, pending);
+      await flows.addNight({ date, key, ...(period !== undefined ? { period } : {}), ...(only !== undefined ? { cities: only } : {}) }, pending);
       log.info({ date, key, reason, batches: pending.length }, 'night started');
       return { date, key, pending: pending.length, started: true };
     },
 
     'night-score': async ({ key, period: given, cities }) => {
       const period = given ?? (await batches.latestLoadedPeriod());
-      if (period === null) return { key, scored: false, reason: 'no social-insurance month loaded yet' };
-      if (cities !== undefined && cities.length === 0) return { key, period, scored: false, reason: 'no city is missing data: nothing to catch up' };
+      if (period === null) {
+        await nights.finishedWithoutRun(key);
+        return { key, scored: false, reason: 'no social-insurance month loaded yet' };
+      }
+      if (cities !== undefined && cities.length === 0) {
+        await nights.finishedWithoutRun(key);
+        return { key, period, scored: false, reason: 'no city is missing data: nothing to catch up' };
+      }
       const list = nightShards(config, cities);
       const run = await runs.open(period, list.length, key);
-      const alertsId = raiseAlertsJobId(run.runId);
-      if ((await queues.queues.alerts.getJob(alertsId)) !== undefined) return { key, period: run.period, runId: run.runId, scored: false, reason: 'already scheduled' };
-      await flow.add({
-        name: 'raise-alerts',
-        queueName: 'alerts',
-        data: { runId: run.runId },
-        opts: opts('alerts', alertsId),
-        children: [
-          {
-            name: 'score-cities',
-            queueName: 'score',
-            data: { runId: run.runId, period: run.period },
-            opts: opts('score', `score-cities.${run.runId}`),
-            children: list.map((s, i) => ({
-              name: 'score-shard',
-              queueName: 'score',
-              data: { runId: run.runId, period: run.period, bucketFrom: s.bucketFrom, bucketTo: s.bucketTo, ...(s.city !== undefined ? { city: s.city } : {}) },
-              opts: opts('score', `score-shard.${run.runId}.${i}`),
-            })),
-          },
-        ],
-      });
+      const missing = await nights.scoring(key, run.runId, list);
+      if (missing.length > 0) {
+        log.warn(
+          { key, runId: run.runId, missing: missing.map((m) => ({ source: m.source, file: m.file, status: m.status })) },
+          `scoring without ${missing.length} batch(es) that could not be loaded (${missing.map((m) => `${m.source}/${m.file} (${m.status}): ${m.reason ?? 'no reason recorded'}`).join('; ')}): their cities are scored "data missing"; the next poll retries those not rejected (a rejected one needs a corrected file or \`ews ingest --retry-rejected\`)`,
+        );
+      }
+      if ((await queues.queues.alerts.getJob(raiseAlertsJobId(run.runId))) !== undefined) return { key, period: run.period, runId: run.runId, scored: false, reason: 'already scheduled' };
+      await flows.addScoring(run.runId, run.period, list);
       log.info({ key, period: run.period, runId: run.runId, shards: list.length }, 'scoring flow added');
-      return { key, period: run.period, runId: run.runId, shards: list.length, scored: true };
+      return { key, period: run.period, runId: run.runId, shards: list.length, scored: true, missingBatches: missing.length };
     },
 
-    'score-shard': async ({ runId, period, bucketFrom, bucketTo, city }) =>
-      (await runs.shard(runId, period, { bucketFrom, bucketTo, ...(city !== undefined ? { city } : {}) })).result,
+    'score-shard': async ({ runId, period, bucketFrom, bucketTo, city }) => {
+      const { result } = await runs.shard(runId, period, { bucketFrom, bucketTo, ...(city !== undefined ? { city } : {}) });
+      await nights.progressOfRun(runId);
+      return result;
+    },
 
     'score-cities': async ({ runId, period }) => {
       const closed = await runs.close(runId, period);
+      await nights.scored(runId);
       if (closed.dataMissing.length > 0) log.warn({ runId, period, cities: closed.dataMissing }, 'scored with feeds missing for some cities: marked "data missing"; a catch-up rescores them when the batches arrive');
       return { runId, period, employers: closed.employers, dataMissing: closed.dataMissing, packsPruned: closed.pruned.length };
     },
 
-    close: () => flow.close(),
+    close: () => flows.close(),
   };
 }

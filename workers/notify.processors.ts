@@ -1,6 +1,7 @@
 import { UnrecoverableError, type Queue } from 'bullmq';
 import { processRun, type AlertDeps } from '../services/alerts/alert.service.js';
 import { deliverNotification, PermanentDeliveryError, unsentNotifications, type DeliverDeps } from '../services/notify/deliver.js';
+import { NightRepository } from '../services/nightly/night.repository.js';
 import { NotificationRepository } from '../services/notify/notification.repository.js';
 import { jobOptions, notifyJobId } from './jobs.catalog.js';
 import type { Handlers } from './worker.js';
@@ -19,6 +20,7 @@ export function notifyHandlers(
   alertDeps: AlertDeps,
   deliverDeps: DeliverDeps,
   notifyQueue: Queue,
+  /** Every notify job added here: NOTIFY_ATTEMPTS sends (notify.attempts), the first retry after NOTIFY_RETRY_BASE_MS (notify.retryBaseMs), doubling. */
   retry: { attempts: number; baseMs: number },
 ): Pick<Handlers, 'raise-alerts' | 'notify' | 'notify-sweep'> {
   const outbox = new NotificationRepository(deliverDeps.database);
@@ -50,6 +52,8 @@ export function notifyHandlers(
     'raise-alerts': async ({ runId }) => {
       const result = await processRun(alertDeps, runId);
       const queued = await enqueue(result.notifications);
+      // The night that opened this run (if a night did) is done: its e-mails are in the outbox and queued.
+      await new NightRepository(alertDeps.database).finished(runId);
       return { ...result, notifications: result.notifications.length, ...queued };
     },
     notify: async ({ notificationId }) => {

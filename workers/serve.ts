@@ -17,7 +17,9 @@ import type { QueueName } from './jobs.catalog.js';
 import { nightlyHandlers } from './nightly.processors.js';
 import { notifyHandlers } from './notify.processors.js';
 import { trainHandlers } from './train.processors.js';
-import { redisConnection } from './redis.js';
+import { NightFlows } from './night.flow.js';
+import { startNightWatch, upsertSchedules } from './night.watch.js';
+import { judgeRedis, readRedisDurability, redisConnection } from './redis.js';
 import { openQueues, startWorkers, type Handlers } from './worker.js';
 
 /**
@@ -50,6 +52,7 @@ export async function serve(config: Config, log: Logger, roles: ReadonlySet<Role
     closers.push({ name: 'database', close: () => database.close() });
     const connection = redisConnection(config.redis.url);
     const prefix = config.redis.queuePrefix;
+    if (roles.has('worker') || roles.has('scheduler')) await checkRedis(config, log);
     const queues = openQueues(connection, prefix);
     closers.push({ name: 'queues', close: () => queues.close() });
 
@@ -110,7 +113,17 @@ export async function serve(config: Config, log: Logger, roles: ReadonlySet<Role
       if (g.threads === null) {
         const started = g.model.then(async ({ model: m }) => {
           if (config.scoring.threads === 0) return null;
-          return startShardThreads({ databaseUrl: database.url, thresholds: config.scoring.thresholds, threads: config.scoring.threads, model: m, logLevel: config.log.level });
+          return startShardThreads({
+            databaseUrl: database.url,
+            thresholds: config.scoring.thresholds,
+            threads: config.scoring.threads,
+            model: m,
+            logLevel: config.log.level,
+            onRestart: ({ index, reason, error }) =>
+              error === undefined
+                ? log.warn({ thread: index }, `scoring thread ${index} ${reason}: a new thread took its place`)
+                : log.error({ thread: index }, `scoring thread ${index} ${reason}, and was not replaced: ${error}`),
+          });
         });
         g.threads = started;
         started.catch(() => {
@@ -121,13 +134,14 @@ export async function serve(config: Config, log: Logger, roles: ReadonlySet<Role
     };
 
     if (roles.has('scheduler')) {
-      const tz = config.nightly.timezone;
       // Upserted: a restart or a second scheduler updates the same schedules, never adds one.
-      await queues.queues.nightly.upsertJobScheduler('nightly', { pattern: config.nightly.cron, tz }, { name: 'nightly', data: { reason: 'schedule' } });
-      await queues.queues.nightly.upsertJobScheduler('catch-up', { pattern: config.nightly.pollCron, tz }, { name: 'nightly', data: { reason: 'catch-up' } });
-      await queues.queues.notify.upsertJobScheduler('notify-sweep', { every: 10 * 60_000 }, { name: 'notify-sweep', data: {} });
-      await queues.queues.train.upsertJobScheduler('retrain', { pattern: config.training.cron, tz }, { name: 'retrain', data: { reason: 'schedule' } });
-      log.info({ cron: config.nightly.cron, pollCron: config.nightly.pollCron, trainCron: config.training.cron, tz }, 'schedules upserted');
+      await upsertSchedules(config, queues);
+      log.info({ cron: config.nightly.cron, pollCron: config.nightly.pollCron, trainCron: config.training.cron, tz: config.nightly.timezone, sweepMs: config.notify.sweepMs }, 'schedules upserted');
+      // The watch: nights whose jobs were lost or that stopped are re-driven (workers/night.watch.ts).
+      const flows = new NightFlows(config, connection, prefix, log);
+      const watch = startNightWatch({ config, database, log, queues, flows, restoreSchedules: true });
+      closers.push({ name: 'night watch', close: () => watch.stop().then(() => flows.close()) });
+      log.info({ stallMs: config.nightly.stallMs }, 'night watch started');
     }
 
     if (roles.has('worker')) {
@@ -145,7 +159,7 @@ export async function serve(config: Config, log: Logger, roles: ReadonlySet<Role
           { database, alerts: config.alerts, notify: config.notify, log },
           { database, transport, log, leaseMs: config.notify.sendLeaseMs },
           queues.queues.notify,
-          { attempts: stages.notify.attempts, baseMs: stages.notify.backoffMs },
+          { attempts: config.notify.attempts, baseMs: config.notify.retryBaseMs },
         ),
       };
       const concurrency: Record<QueueName, number> = {
@@ -164,16 +178,17 @@ export async function serve(config: Config, log: Logger, roles: ReadonlySet<Role
       closers.push({
         name: 'workers',
         close: async () => {
-          // Finish what is running within the grace period; then hand it back.
+          // Take no new job and finish what is running within the grace period; then hand it back: a
+          // forced close stops renewing the running jobs' locks, so another worker takes them up. (Not
+          // close() then close(true): BullMQ's second close returns the first, which waits for the jobs.)
           let timer: NodeJS.Timeout | undefined;
-          const graceful = workers.close().then(() => 'closed' as const);
+          const drained = Promise.all(workers.workers.map((w) => w.pause())).then(() => 'drained' as const);
           const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), config.shutdownGraceMs)));
-          const how = await Promise.race([graceful, late]);
+          const how = await Promise.race([drained, late]);
           clearTimeout(timer);
-          if (how === 'late') {
-            log.warn({ graceMs: config.shutdownGraceMs }, 'shutdown: jobs still running after the grace period are handed back');
-            await Promise.all(workers.workers.map((w) => w.close(true)));
-          }
+          if (how === 'late') log.warn({ graceMs: config.shutdownGraceMs }, 'shutdown: jobs still running after the grace period are handed back');
+          await Promise.all(workers.workers.map((w) => w.close(how === 'late')));
+          log.info({ handedBack: how === 'late' }, 'shutdown: workers closed');
         },
       });
       // Load the model now rather than on the first shard of the night.
@@ -222,6 +237,18 @@ async function loadModel(config: Config, log: Logger, choice: ModelChoice): Prom
   if (note !== null) log.error({ modelDir: choice.dir }, note);
   log.info({ model: pool.version, backend: pool.backend, source: choice.source }, 'model loaded');
   return { model: poolScorer(pool), note, pool };
+}
+
+/** Says loudly when Redis would lose jobs; refuses to start in production when it may evict them. */
+async function checkRedis(config: Config, log: Logger): Promise<void> {
+  const durability = await readRedisDurability(config.redis.url).catch((err: unknown) => {
+    log.warn(`could not ask Redis how it keeps its keys: ${(err as Error).message}`);
+    return null;
+  });
+  if (durability === null) return;
+  const verdict = judgeRedis(durability, config.env);
+  for (const w of verdict.warnings) log.warn({ redis: durability }, w);
+  if (verdict.refuse !== null) throw new Error(`${verdict.refuse} (refused in production)`);
 }
 
 function modelFilesPresent(config: Config): Promise<boolean> {

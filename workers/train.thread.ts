@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { openDatabase } from '../services/db/database.js';
+import { maskLogLine } from '../services/log.js';
 import { serveThread } from '../services/threads/thread.js';
 import type { TrainingThread } from './train.protocol.js';
 import { trainStage } from './train.stage.js';
@@ -30,7 +31,7 @@ serveThread<TrainingThread>({
           thresholds: data.thresholds,
           dataDir: data.dataDir,
           configuredModelDir: data.configuredModelDir,
-          log: pino({ level: data.logLevel, base: null, timestamp: false }, lines),
+          log: pino({ level: data.logLevel, base: null, timestamp: false, hooks: { streamWrite: maskLogLine } }, lines),
           ...(data.shippedDir !== undefined ? { shippedDir: data.shippedDir } : {}),
         };
         return { value: await trainStage(deps, options) };

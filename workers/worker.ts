@@ -42,8 +42,20 @@ export interface WorkerOptions {
   log: Logger;
   concurrency?: Partial<Record<QueueName, number>>;
   queues?: readonly QueueName[];
-  /** Lock duration and stalled-job check interval: how soon a crashed worker's jobs are taken up again. */
+  /**
+   * Lock duration: how soon a crashed worker's jobs are taken up again. A
+   * lock is renewed every lockMs/2, so it lapses within lockMs of a crash;
+   * the stalled-job check runs every lockMs/4 and needs two passes to move a
+   * job back (the first marks the active jobs, the second moves those whose
+   * lock is gone): a dead worker's jobs run again within about 1.25 × lockMs
+   * of the crash or of the first worker starting after it.
+   */
   lockMs?: number;
+}
+
+/** How often workers look for jobs whose worker died: a quarter of the lock (at least 250 ms). */
+export function stalledIntervalMs(lockMs: number): number {
+  return Math.max(250, Math.round(lockMs / 4));
 }
 
 export function startWorkers(handlers: Partial<Handlers>, options: WorkerOptions): { workers: Worker[]; close(): Promise<void> } {
@@ -77,7 +89,7 @@ export function startWorkers(handlers: Partial<Handlers>, options: WorkerOptions
         prefix: options.prefix,
         concurrency: options.concurrency?.[queue] ?? 1,
         autorun: true,
-        ...(options.lockMs !== undefined ? { lockDuration: options.lockMs, stalledInterval: options.lockMs } : {}),
+        ...(options.lockMs !== undefined ? { lockDuration: options.lockMs, stalledInterval: stalledIntervalMs(options.lockMs) } : {}),
       },
     );
     worker.on('failed', (job, err) => {

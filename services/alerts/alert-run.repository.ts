@@ -3,7 +3,7 @@ import type { Tables } from '../../sql/schema.js';
 import { readCityExplanation, readEmployerExplanation } from '../domain/explanation.js';
 import { toLevel } from '../domain/level.js';
 import { addMonths, monthRange, periodDate, periodOf } from '../domain/period.js';
-import type { MonthlySeries } from '../notify/notification.types.js';
+import type { MonthlySeries, NightIssues } from '../notify/notification.types.js';
 import { alertColumns, toStoredAlert, type AlertDbRow, type StoredAlert } from './alert.row.js';
 import type { OutboxEntry } from './routing.js';
 import type { AlertEventRecord } from './run.policy.js';
@@ -60,6 +60,9 @@ export class AlertRunRepository {
       .select(['bucket', 'uscc', 'name', 'city_code', 'region_code', 'industry_code', 'workforce', 'level', 'rule_level', 'probability', 'excess_separations', 'kinds', 'explanation'])
       .where('period', '=', periodDate(period))
       .where((eb) => eb.or([eb('level', 'is not', null), sql<boolean>`'crosscheck' = ANY(kinds)`]))
+      // In key order: new alerts get their ids in this order, whichever shard finished first.
+      .orderBy('bucket')
+      .orderBy('uscc')
       .execute();
     return rows.map((r) => ({
       bucket: r.bucket,
@@ -198,6 +201,19 @@ export class AlertRunRepository {
   async resolvedByOfficialsSince(since: Date): Promise<StoredAlert[]> {
     const rows = await this.db.selectFrom('alert').selectAll().where('status', '=', 'resolved').where('resolved_by', '<>', 'system').where('resolved_at', '>', since).execute();
     return rows.map(toStoredAlert);
+  }
+
+  /** The batches the night behind this run could not load and the stalls it was re-driven from (null: no night, or nothing went wrong). */
+  async nightIssues(runId: number): Promise<NightIssues | null> {
+    const rows = await sql<{ missing_batches: NightIssues['missingBatches']; redrives: number; incidents: { stage: string }[] }>`
+      SELECT missing_batches, redrives, incidents FROM night WHERE run_id = ${runId}`.execute(this.db);
+    const r = rows.rows[0];
+    if (r === undefined || (r.missing_batches.length === 0 && r.redrives === 0)) return null;
+    return {
+      missingBatches: r.missing_batches.map((m) => ({ source: m.source, file: m.file, feed: m.feed, period: m.period, status: m.status })),
+      redrives: r.redrives,
+      stalledAt: r.incidents.map((i) => i.stage),
+    };
   }
 
   /** E-mails that failed for good (the province summary tells ops). */

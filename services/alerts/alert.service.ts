@@ -98,7 +98,7 @@ async function processInTransaction(repo: AlertRunRepository, deps: AlertDeps, r
   const { toRemind, toEscalate } = dueFollowUps(all, changed, now, deps.alerts);
   const series = await repo.series(chartedEmployers([changed, toRemind, toEscalate]), period);
   const entries = routeRun(
-    runNews({ runId, period, day, now, all, changed, toRemind, toEscalate, series, dataMissing: dataMissing(cities), failedDeliveries: await repo.failedDeliveries() }),
+    runNews({ runId, period, day, now, all, changed, toRemind, toEscalate, series, dataMissing: dataMissing(cities), failedDeliveries: await repo.failedDeliveries(), nightIssues: await repo.nightIssues(runId) }),
     deps.notify,
   );
 

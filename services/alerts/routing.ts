@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { CITIES, CITY_BY_CODE } from '../../config/cities.js';
 import type { NotifyConfig, Recipient } from '../../config/notify.schema.js';
-import type { CityAlertView, CitySummaryRow, EmployerAlertView, NotificationKind, NotificationPayload } from '../notify/notification.types.js';
+import type { CityAlertView, CitySummaryRow, EmployerAlertView, NightIssues, NotificationKind, NotificationPayload } from '../notify/notification.types.js';
 
 /**
  * Who hears what from one run: pure. Alertmanager's grouping (one e-mail per
@@ -41,6 +41,7 @@ export interface RunNews {
   dataMissing: { cityCode: string; cityName: string; feeds: string[] }[];
   summary: CitySummaryRow[];
   failedDeliveries: number;
+  nightIssues: NightIssues | null;
 }
 
 export interface OutboxEntry {
@@ -136,7 +137,7 @@ export function routeRun(news: RunNews, cfg: NotifyConfig): OutboxEntry[] {
   }
 
   for (const who of cfg.province) {
-    add('summary', null, who, [], null, { summary: news.summary, dataMissing: news.dataMissing, failedDeliveries: news.failedDeliveries });
+    add('summary', null, who, [], null, { summary: news.summary, dataMissing: news.dataMissing, failedDeliveries: news.failedDeliveries, nightIssues: news.nightIssues });
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import { CITIES } from '../../config/cities.js';
 import type { AlertChange, EmployerAlertKind } from '../domain/alert.js';
 import { countLevel, noLevels } from '../domain/level.js';
-import type { CityAlertView, CitySummaryRow, EmployerAlertView, MonthlySeries } from '../notify/notification.types.js';
+import type { CityAlertView, CitySummaryRow, EmployerAlertView, MonthlySeries, NightIssues } from '../notify/notification.types.js';
 import type { RunNews } from './routing.js';
 import type { CityEvidence, EmployerEvidence } from './run.signals.js';
 import type { WorkingAlert } from './run.policy.js';
@@ -28,6 +28,8 @@ export interface RunNewsInput {
   series: ReadonlyMap<string, MonthlySeries>;
   dataMissing: { cityCode: string; cityName: string; feeds: string[] }[];
   failedDeliveries: number;
+  /** The night behind the run, when a queued night opened it and something went wrong. */
+  nightIssues?: NightIssues | null;
 }
 
 /** The employers whose e-mails carry a chart (Ⅰ/Ⅱ, told of a change, reminded or escalated): where their history is. */
@@ -60,6 +62,7 @@ export function runNews(input: RunNewsInput): RunNews {
     dataMissing: input.dataMissing,
     summary: summaryRows(input.all, employerChanges, input.dataMissing.map((d) => d.cityCode)),
     failedDeliveries: input.failedDeliveries,
+    nightIssues: input.nightIssues ?? null,
   };
 }
 

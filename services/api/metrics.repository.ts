@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Database } from '../db/database.js';
 
 /**
@@ -68,6 +69,16 @@ export class MetricsRepository {
       .where('status', 'in', statuses)
       .groupBy(['city_code', 'level', 'status'])
       .execute();
+  }
+
+  /** Nights the watch re-drove (ever), and those not done now, in all and idle longer than `stallMs`. */
+  async nightTotals(stallMs: number): Promise<{ redrives: number; stalled: number; unfinished: number }> {
+    const rows = await sql<{ redrives: number; stalled: number; unfinished: number }>`
+      SELECT coalesce(sum(redrives), 0)::int AS redrives,
+             count(*) FILTER (WHERE stage <> 'done' AND progress_at < now() - make_interval(secs => ${stallMs / 1000}))::int AS stalled,
+             count(*) FILTER (WHERE stage <> 'done')::int AS unfinished
+        FROM night`.execute(this.database.db);
+    return rows.rows[0] ?? { redrives: 0, stalled: 0, unfinished: 0 };
   }
 
   /** Notification e-mails per status. */

@@ -33,6 +33,8 @@ export interface MetricsDeps {
   log: Logger;
   /** Deadline of each collector (default 5 s). */
   timeoutMs?: number;
+  /** NIGHT_STALL_MS: a night not done and idle longer than this counts as stalled (default 10 min). */
+  nightStallMs?: number;
 }
 
 export interface ApiMetrics {
@@ -179,6 +181,11 @@ export function createApiMetrics(deps: MetricsDeps): ApiMetrics {
     for (const r of rows) counts.set(r.status, r.n);
     return [...counts].map(([status, n]): Sample<'status'> => [{ status }, n]);
   });
+
+  const nights = () => shared('nights', () => repo.nightTotals(deps.nightStallMs ?? 600_000));
+  gauge('ews_night_redrives_total', 'Times the scheduler found a night stalled (jobs lost or failed) and re-drove it, over every night kept.', [], async () => [[{}, (await nights()).redrives]]);
+  gauge('ews_nights_stalled', 'Nights not done whose jobs have made no progress for NIGHT_STALL_MS.', [], async () => [[{}, (await nights()).stalled]]);
+  gauge('ews_nights_unfinished', 'Nights started and not done.', [], async () => [[{}, (await nights()).unfinished]]);
 
   let chain: Promise<unknown> = Promise.resolve();
   return {

@@ -53,7 +53,7 @@ export async function startApiServer(deps: ApiDeps, options: ApiServerOptions = 
   const checks = readinessChecks(deps.database, deps.queues, deps.checks);
   const checkTimeoutMs = options.checkTimeoutMs ?? 2_000;
   const noteReadiness = readinessTransitions(log);
-  const metrics = createApiMetrics({ database: deps.database, queues: deps.queues, log: deps.log, timeoutMs: options.collectTimeoutMs });
+  const metrics = createApiMetrics({ database: deps.database, queues: deps.queues, log: deps.log, timeoutMs: options.collectTimeoutMs, nightStallMs: deps.config.nightly.stallMs });
 
   const app = express();
   app.disable('x-powered-by');

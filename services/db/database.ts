@@ -26,9 +26,16 @@ export function openDatabase(url: string, poolSize = 10, onClose?: () => Promise
   // PostgreSQL's JIT compiled each shard's scans anew (~0.7 s a query, more
   // than the scan itself on a month of 1,000,000 employers).
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types, application_name: 'layoff-ews', options: '-c jit=off' });
-  // An idle client that loses its server (restart) emits here; without a
-  // listener it would crash the process. The next query reconnects.
+  // A client that loses its server (a restart, a terminated backend) emits
+  // 'error': an idle one through the pool, a checked-out one (a query, a
+  // transaction, a COPY in progress) on itself, where pg-pool listens to
+  // nothing. Without a listener either would crash the process. The query
+  // in flight fails with its own error; the pool discards the broken
+  // client on release and the next query opens a new connection.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
   let closed = false;
   return {
@@ -90,6 +97,7 @@ export function redactUrl(url: string): string {
  */
 export async function siblingDatabase(url: string, name: string, fresh: boolean): Promise<Database> {
   const admin = new pg.Client({ connectionString: withDatabaseName(url, 'postgres') });
+  admin.on('error', () => undefined);
   await admin.connect();
   try {
     if (fresh) await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkIndustry } from './industry.js';
-import { findPii, isIdNumber } from './pii.js';
-import { cityOfRegion } from './region.js';
+import { findPii, idCheckChar, isIdNumber } from './pii.js';
+import { cityOfRegion, divisionCodeProblem, isDivisionCodeAt } from './region.js';
 import { checkUscc, usccBucket, usccCheckChar } from './uscc.js';
 
 describe('USCC (GB 32100-2015)', () => {
@@ -18,6 +18,29 @@ describe('USCC (GB 32100-2015)', () => {
   it('refuses letters outside the alphabet and wrong lengths', () => {
     expect(checkUscc('91350100M000100I43')).toEqual({ kind: 'char', position: 16, char: 'I' });
     expect(checkUscc('9135')).toEqual({ kind: 'length', length: 4 });
+  });
+
+  it('refuses a code whose characters 3–8 are not an administrative division code', () => {
+    const code = (first17: string): string => first17 + (usccCheckChar(first17) as string);
+    expect(checkUscc(code('91510100MA6C5XXXX'))).toBeUndefined();
+    expect(checkUscc(code('91100000MA6C5XXXX'))).toBeUndefined(); // a national registration authority
+    expect(checkUscc(code('91990100MA6C5XXXX'))).toEqual({ kind: 'region', region: '990100' });
+    expect(checkUscc(code('91519900MA6C5XXXX'))).toEqual({ kind: 'region', region: '519900' });
+    expect(checkUscc(code('91510012MA6C5XXXX'))).toEqual({ kind: 'region', region: '510012' });
+  });
+
+  it('never takes a personal ID number for an employer code, even one that passes the USCC check', () => {
+    // 18 digits with a right ID check character that is also the right USCC one: a region code of the right shape too.
+    let found: string | undefined;
+    for (let seq = 0; seq < 1000 && found === undefined; seq++) {
+      const first17 = `51510219800101${String(seq).padStart(3, '0')}`;
+      if (usccCheckChar(first17) === idCheckChar(first17)) found = first17 + idCheckChar(first17);
+    }
+    expect(found).toBeDefined();
+    expect(isIdNumber(found!)).toBe(true);
+    expect(checkUscc(found!)).toEqual({ kind: 'personal_id' });
+    // An ID number that fails the USCC check is said to be one too, before the check character.
+    expect(checkUscc('11010519491231002X')).toEqual({ kind: 'personal_id' });
   });
 
   it('buckets codes stably across the 256 buckets', () => {
@@ -37,6 +60,15 @@ describe('region codes', () => {
     expect(cityOfRegion('440104')).toEqual({ ok: false, reason: '440104 is not in Sichuan (codes start with 51)' });
     expect(cityOfRegion('510299')).toEqual({ ok: false, reason: "510299: 510200 is not one of Sichuan's 21 cities and prefectures" });
     expect(cityOfRegion('51010')).toEqual({ ok: false, reason: 'must be 6 digits, got "51010"' });
+  });
+  it('tells the shape of a division code anywhere in China from other digits', () => {
+    for (const ok of ['510104', '110000', '513433', '429004', '659001', '820000']) expect(isDivisionCodeAt(ok), ok).toBe(true);
+    expect(isDivisionCodeAt('x510104', 1)).toBe(true);
+    expect(divisionCodeProblem('990104')).toBe('99 is not a province-level code');
+    expect(divisionCodeProblem('518104')).toBe('81 is not a prefecture-level place (00–70, or 90)');
+    expect(divisionCodeProblem('510004')).toBe('a province-level code ends in 0000');
+    expect(divisionCodeProblem('51A104')).toBe('not 6 digits');
+    expect(isDivisionCodeAt('201008')).toBe(false);
   });
 });
 

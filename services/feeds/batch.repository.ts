@@ -278,7 +278,29 @@ export class BatchRepository {
        SELECT count(*)::int AS rows FROM gone`,
       [batch.batch_id, period, batch.order_key],
     );
-    // Rows a newer batch already holds stay as they are. Only then is ON
+    // Rows a newer batch already holds stay as they are, and are recorded as
+    // that batch's restatement of this one, as if this batch had come first:
+    // the history of a feed-period does not depend on the order its batches
+    // were loaded in (a late or retried older batch counts the same).
+    let shadowed = 0;
+    if (newerLoaded) {
+      const kept = await client.query<{ rows: number }>(
+        `WITH kept AS (
+           SELECT f.batch_id FROM ${spec.table} f JOIN ${stg} s ON ${match} JOIN batch b ON b.batch_id = f.batch_id
+            WHERE f.period = $2::date AND s._reason IS NULL AND b.order_key > $3),
+         per AS (SELECT batch_id, count(*)::int AS n FROM kept GROUP BY batch_id),
+         recorded AS (
+           INSERT INTO batch_restatement (batch_id, replaced_batch_id, rows)
+           SELECT batch_id, $1, n FROM per
+           ON CONFLICT (batch_id, replaced_batch_id) DO UPDATE SET rows = batch_restatement.rows + EXCLUDED.rows),
+         bumped AS (
+           UPDATE batch SET rows_replaced = coalesce(batch.rows_replaced, 0) + per.n FROM per WHERE batch.batch_id = per.batch_id)
+         SELECT coalesce(sum(n), 0)::int AS rows FROM per`,
+        [batch.batch_id, period, batch.order_key],
+      );
+      shadowed = kept.rows[0]?.rows ?? 0;
+    }
+    // Only when a newer batch is loaded is ON
     // CONFLICT needed: it doubles the cost of the insert, so the usual case
     // goes without it. Rows go in key order (bucket, uscc for the monthly
     // feeds): a month's partition is then laid out the way a scoring shard
@@ -292,7 +314,8 @@ export class BatchRepository {
       [batch.batch_id],
     );
     return {
-      rowsLoaded: loaded.rowCount ?? 0,
+      // Every good row of the batch, those a newer batch had already restated included (as when it comes first).
+      rowsLoaded: (loaded.rowCount ?? 0) + shadowed,
       rowsQuarantined: quarantined.rowCount ?? 0,
       rowsReplaced: replaced.rows[0]?.rows ?? 0,
     };

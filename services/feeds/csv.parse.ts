@@ -1,3 +1,4 @@
+import { maskPii } from '../domain/pii.js';
 import { BatchFormatError, WITHHELD, type ParsedRecord, type SourceRecord } from './record.js';
 
 /**
@@ -93,7 +94,7 @@ function readHeader(text: string): Header {
   const index = new Map<string, number>();
   names.forEach((n, i) => {
     if (n === '') throw new BatchFormatError(`header column ${i + 1} has no name`);
-    if (index.has(n)) throw new BatchFormatError(`header names column "${n}" twice`);
+    if (index.has(n)) throw new BatchFormatError(`header names column "${maskPii(n)}" twice`);
     index.set(n, i);
   });
   return { names, index };

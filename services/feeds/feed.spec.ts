@@ -1,6 +1,6 @@
 import type { FeedName } from '../../sql/schema.js';
 import { checkIndustry } from '../domain/industry.js';
-import { findPii, PII_LABEL } from '../domain/pii.js';
+import { findPii, maskPii, PII_LABEL } from '../domain/pii.js';
 import { cityOfRegion } from '../domain/region.js';
 import { checkUscc, usccBucket } from '../domain/uscc.js';
 import { CITY_BY_CODE } from '../../config/cities.js';
@@ -42,25 +42,44 @@ export interface FeedSpec {
 
 const NONE: ReadonlySet<string> = new Set();
 
+/** Column lists already found free of personal data in their names (a CSV file's header is one list for all its rows). */
+let cleanColumns: readonly string[] | undefined;
+
 /** Reads and checks one record's fields, collecting every problem. */
 class RowReader {
   readonly problems: Problem[] = [];
   private hidden: Set<string> | undefined;
 
   constructor(private readonly record: SourceRecord) {
-    // Personal data anywhere, known column or not, withholds that column.
+    // Personal data anywhere, known column or not, in a value or in a column's
+    // name, withholds that column: the problem names the column (masked when
+    // the name itself is the identifier), never the value.
     const { columns, fields } = record;
+    const checkNames = columns !== cleanColumns;
+    let namesClean = true;
     for (let i = 0; i < fields.length; i++) {
-      const value = fields[i];
-      if (value === undefined || value.length < 10) continue;
       const column = columns[i] as string;
+      if (checkNames) {
+        const inName = findPii(column);
+        if (inName !== undefined) {
+          namesClean = false;
+          this.withhold(column, `a column name looks like ${PII_LABEL[inName]}; it and its value withheld`);
+          continue;
+        }
+      }
+      const value = fields[i];
+      // Personal data is at least six characters (a@b.cn); most fields are counts.
+      if (value === undefined || value.length < 6) continue;
       if (column === 'uscc' && checkUscc(value) === undefined) continue;
       const kind = findPii(value);
-      if (kind !== undefined) {
-        (this.hidden ??= new Set()).add(column);
-        this.problems.push({ column, message: `${column}: looks like ${PII_LABEL[kind]}; value withheld` });
-      }
+      if (kind !== undefined) this.withhold(column, `${column}: looks like ${PII_LABEL[kind]}; value withheld`);
     }
+    if (checkNames && namesClean) cleanColumns = columns;
+  }
+
+  private withhold(column: string, message: string): void {
+    (this.hidden ??= new Set()).add(column);
+    this.problems.push({ column: maskPii(column), message });
   }
 
   get withheld(): ReadonlySet<string> {
@@ -96,6 +115,12 @@ class RowReader {
         break;
       case 'check':
         this.problems.push({ column, message: `${shown}: check digit should be ${problem.expected}` });
+        break;
+      case 'region':
+        this.problems.push({ column, message: `${shown}: characters 3–8 "${problem.region}" are not an administrative division code` });
+        break;
+      case 'personal_id':
+        this.problems.push({ column, message: `${column}: looks like ${PII_LABEL.id_number}, not an employer code; value withheld` });
         break;
       default:
         problem satisfies never;

@@ -7,9 +7,10 @@ import { FirstLineIndex } from './key.set.js';
 import { FEEDS, missingColumns, type FeedSpec, type Value } from './feed.spec.js';
 import type { Manifest, ManifestEntry } from './manifest.js';
 import { BatchFormatError } from './record.js';
-import { isTransient, withRetry } from './retry.js';
+import { isTransient, TransientError, withRetry } from './retry.js';
 import type { FeedSource } from './source.js';
 import { periodOf } from '../domain/period.js';
+import { maskPii } from '../domain/pii.js';
 
 /**
  * Ingestion, shared by `ews ingest` and the BullMQ jobs: list what a source
@@ -52,7 +53,7 @@ export interface BatchOptions {
 /** The manifest's entries that still need loading, in manifest order. */
 export async function pendingEntries(deps: IngestDeps, source: FeedSource, options: { retryRejected?: boolean } = {}): Promise<{ manifest: Manifest; pending: ManifestEntry[] }> {
   const manifest = await source.readManifest();
-  for (const r of manifest.refused) deps.log.warn({ source: source.name, entry: r.index }, `manifest entry refused: ${r.reason}`);
+  for (const r of manifest.refused) deps.log.warn({ source: source.name, entry: r.index }, `manifest entry refused: ${maskPii(r.reason)}`);
   const settled = await deps.batches.settled(manifest.entries.map((e) => e.sha256));
   const pending = manifest.entries.filter((e) => {
     const status = settled.get(`${e.feed}/${e.period}/${e.sha256}`);
@@ -78,7 +79,11 @@ export async function ingestBatch(deps: IngestDeps, source: FeedSource, entry: M
     const local = await source.fetchBatch(entry.file);
     try {
       if (local.sha256 !== entry.sha256) {
-        throw new BatchFormatError(`sha256 mismatch: the manifest says ${entry.sha256.slice(0, 12)}…, the file's bytes hash to ${local.sha256.slice(0, 12)}… (${local.bytes} bytes)`);
+        const mismatch = `sha256 mismatch: the manifest says ${entry.sha256.slice(0, 12)}…, the file's bytes hash to ${local.sha256.slice(0, 12)}… (${local.bytes} bytes)`;
+        // A download cut short (or a file still being written) hashes wrong once: read it again. The
+        // same wrong bytes a second time are the file as the platform has it: rejected.
+        if (batch.last_error?.startsWith(mismatch) === true) throw new BatchFormatError(`${mismatch}; the same bytes when read again`);
+        throw new TransientError(`${mismatch}; reading it again`);
       }
       await batches.ensurePartition(spec, entry.period);
       const rows = stageRows(spec, local.path, entry, options.segmentRows ?? SEGMENT_ROWS);
@@ -106,13 +111,19 @@ export async function ingestBatch(deps: IngestDeps, source: FeedSource, entry: M
       await local.release();
     }
   } catch (err) {
+    // A reason is stored, logged and passed up the queue: never with personal data in it.
+    const reason = maskPii(err instanceof Error ? err.message : String(err));
     if (err instanceof BatchFormatError) {
       // Rows read before the defect showed, for the record (none when refused before reading).
-      await batches.markRejected(batch.batch_id, err.message, staged?.rowsRead ?? null);
-      blog.warn({ reason: err.message }, 'batch rejected');
+      await batches.markRejected(batch.batch_id, reason, staged?.rowsRead ?? null);
+      blog.warn({ reason }, 'batch rejected');
       return outcome((await batches.get(batch.batch_id)) ?? batch, 'rejected');
     }
-    await batches.recordError(batch.batch_id, (err as Error).message).catch(() => undefined);
+    await batches.recordError(batch.batch_id, reason).catch(() => undefined);
+    if (err instanceof Error && reason !== err.message) {
+      err.message = reason;
+      if (err.stack !== undefined) err.stack = maskPii(err.stack);
+    }
     throw err;
   }
 }
@@ -157,8 +168,11 @@ const SEGMENT_ROWS = 100_000;
 
 /**
  * Reads, checks and encodes every row as COPY text for staging. Bad rows are
- * staged too, with their reason and raw text (personal data withheld), so the
- * quarantine commits with the batch and memory stays bounded.
+ * staged too, with their reason and raw text, so the quarantine commits with
+ * the batch and memory stays bounded. Whatever text of a row is staged (raw
+ * text of a bad row, whether it could be split into fields or not, a reason,
+ * a column name, the raw text a filing keeps) has its personal identifiers
+ * masked first (maskPii); a column found to hold one is withheld whole.
  */
 function stageRows(spec: FeedSpec, path: string, entry: ManifestEntry, segmentSize: number) {
   const isCsv = batchFormat(entry.file)?.format === 'csv';
@@ -169,7 +183,8 @@ function stageRows(spec: FeedSpec, path: string, entry: ManifestEntry, segmentSi
     const out = new CopyBytes();
     let segmentRows = 0;
     let headerChecked = !isCsv;
-    const bad = (line: number, reason: string, column: string | null, raw: string): string => copyLine(blanks, [line, reason, column, raw]);
+    const bad = (line: number, reason: string, column: string | null, raw: string): string =>
+      copyLine(blanks, [line, maskPii(reason), column === null ? null : maskPii(column), maskPii(raw)]);
     for await (const parsed of readBatchRecords(path, entry.file, entry.encoding)) {
       state.rowsRead += 1;
       if (!parsed.ok) {
@@ -190,7 +205,7 @@ function stageRows(spec: FeedSpec, path: string, entry: ManifestEntry, segmentSi
           if (first !== undefined) {
             out.push(bad(record.line, `duplicate: ${spec.keyLabel} ${r.key} already at line ${first}; the first is kept`, spec.keyLabel, record.raw));
           } else {
-            out.push(copyLine(r.values, [record.line, null, null, spec.keepRaw ? record.raw : null]));
+            out.push(copyLine(r.values, [record.line, null, null, spec.keepRaw ? maskPii(record.raw) : null]));
           }
         }
       }

@@ -1,3 +1,4 @@
+import { maskPii } from '../domain/pii.js';
 import { jsonProblem } from './json.problem.js';
 import { WITHHELD, type ParsedRecord } from './record.js';
 
@@ -49,7 +50,7 @@ function toRecord(raw: string, line: number): ParsedRecord {
   for (const key of columns) {
     const v = obj[key];
     if (v !== null && typeof v !== 'string' && typeof v !== 'number') {
-      return { ok: false, broken: { line, raw, problem: `${key}: must be a string, a number or null` } };
+      return { ok: false, broken: { line, raw, problem: `${maskPii(key)}: must be a string, a number or null` } };
     }
     fields.push(v === null ? undefined : typeof v === 'number' ? numberText(v) : v);
   }

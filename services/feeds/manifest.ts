@@ -3,6 +3,7 @@ import type { FeedName } from '../../sql/schema.js';
 import { batchFormat } from './batch.read.js';
 import { isMonth } from './feed.spec.js';
 import { jsonProblem } from './json.problem.js';
+import { findPii, maskPii } from '../domain/pii.js';
 
 /**
  * manifest.json at a source's root (../shared/FEEDS.md). A manifest that is
@@ -37,7 +38,9 @@ const entrySchema = z.object({
     .string()
     .min(1)
     .refine((f) => !f.split('/').some((p) => p === '..' || p === '') && !f.includes('\\'), 'must be a relative path inside the source')
-    .refine((f) => batchFormat(f) !== undefined, 'must end in .csv, .csv.gz, .jsonl or .jsonl.gz'),
+    .refine((f) => batchFormat(f) !== undefined, 'must end in .csv, .csv.gz, .jsonl or .jsonl.gz')
+    // The name is stored with the batch and shown in logs and listings.
+    .refine((f) => findPii(f) === undefined, 'looks like it holds personal data (an ID, phone number or e-mail address)'),
   feed: z.enum(['social_insurance', 'headcount', 'regional', 'layoff_filings']),
   period: z.string().refine(isMonth, 'must be a month YYYY-MM'),
   sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits'),
@@ -63,7 +66,7 @@ export function parseManifest(text: string, where: string): Manifest {
   const generatedAt = typeof raw.generated_at === 'string' ? raw.generated_at : undefined;
   const stamp = generatedAt !== undefined ? Date.parse(generatedAt) : NaN;
   if (generatedAt !== undefined && Number.isNaN(stamp)) {
-    throw new ManifestError(`${where}: manifest.json generated_at "${generatedAt.slice(0, 40)}" is not a date-time`);
+    throw new ManifestError(`${where}: manifest.json generated_at "${maskPii(generatedAt.slice(0, 40))}" is not a date-time`);
   }
   // Seconds × 10,000 + position stays exact in a double and in bigint.
   const base = Number.isNaN(stamp) ? 0 : Math.floor(stamp / 1000) * 10_000;
@@ -72,7 +75,8 @@ export function parseManifest(text: string, where: string): Manifest {
   raw.batches.forEach((item, index) => {
     const parsed = entrySchema.safeParse(item);
     if (!parsed.success) {
-      const file = typeof (item as { file?: unknown } | null)?.file === 'string' ? (item as { file: string }).file : undefined;
+      const given = (item as { file?: unknown } | null)?.file;
+      const file = typeof given === 'string' ? maskPii(given) : undefined;
       const reason = parsed.error.issues.map((i) => `${i.path.join('.') || 'entry'}: ${i.message}`).join('; ');
       refused.push({ index, file, reason: `batches[${index}]${file !== undefined ? ` (${file})` : ''}: ${reason}` });
       return;

@@ -18,12 +18,15 @@ import { classifySendError, openTransport, type MailTransport } from './transpor
  *    permanent for this recipient, surfaced to ops), or back → pending
  *    (4xx, connection trouble: retried with backoff).
  *
- * The one window left is between the relay's 250 to our DATA and the commit
- * of step 3: a crash exactly there leaves the row `sending`, and after the
- * lease it is sent again with the same Message-ID, which receiving systems
- * use to drop the duplicate. No protocol closes that window short of the
- * relay taking part in our transaction; every other crash or retry sends
- * nothing twice and loses nothing.
+ * Step 3 after an accepted send is retried (a database restart takes
+ * seconds) for up to half the lease, so a blip between the relay's 250 and
+ * our commit does not send the e-mail again. The one window left is a
+ * process killed after the relay has the message and before that commit:
+ * the row stays `sending`, and after the lease it is sent again with the
+ * same Message-ID, which receiving systems use to drop the duplicate. No
+ * protocol closes that window short of the relay taking part in our
+ * transaction; every other crash or retry sends nothing twice and loses
+ * nothing.
  */
 
 export interface DeliverDeps {
@@ -82,9 +85,37 @@ export async function deliverNotification(deps: DeliverDeps, notificationId: num
     log.warn({ notificationId, kind: row.kind, attempt: row.attempts, code: smtpCode(err) }, 'notification send failed, will retry');
     throw new TransientDeliveryError(reason);
   }
-  await outbox.markSent(notificationId, response);
+  await recordSent(outbox, notificationId, response, deps, row.message_id);
   log.debug({ notificationId, kind: row.kind, attempt: row.attempts }, 'notification sent');
   return { status: 'sent', notificationId, response };
+}
+
+/**
+ * sending → sent after the relay accepted: retried with backoff while the
+ * database is unreachable, for up to half the lease (after the lease the
+ * row would be claimed and sent again).
+ */
+async function recordSent(outbox: NotificationRepository, notificationId: number, response: string, deps: DeliverDeps, messageId: string): Promise<void> {
+  const deadline = Date.now() + deps.leaseMs / 2;
+  for (let attempt = 1, delay = 200; ; attempt++, delay = Math.min(delay * 2, 5_000)) {
+    try {
+      await outbox.markSent(notificationId, response);
+      if (attempt > 1) deps.log.info({ notificationId, attempt }, 'notification recorded as sent after the database came back');
+      return;
+    } catch (err) {
+      // This process is shutting down (its pool is closed): no point waiting; the lease will resend it.
+      const closing = /after calling end on the pool/.test((err as Error).message);
+      if (closing || Date.now() + delay > deadline) {
+        deps.log.error(
+          { notificationId, messageId, attempts: attempt },
+          `the relay accepted notification ${notificationId} but it could not be recorded as sent: it will be sent again (same Message-ID) after the lease: ${(err as Error).message}`,
+        );
+        throw err;
+      }
+      if (attempt === 1) deps.log.warn({ notificationId }, `sent, but recording it failed; retrying: ${(err as Error).message}`);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
 }
 
 /** Everything waiting in the outbox (pending, or sending past its lease), oldest first. */

@@ -106,6 +106,17 @@ export interface NotificationPayload {
   summary: CitySummaryRow[] | null;
   /** Failed deliveries ops should know about (summary only). */
   failedDeliveries: number;
+  /** What went wrong with the night behind this run (summary only; absent in e-mails queued before it existed). */
+  nightIssues?: NightIssues | null;
+}
+
+/** The night's batches that could not be loaded and the stalls the scheduler re-drove (the province summary tells ops). */
+export interface NightIssues {
+  missingBatches: { source: string; file: string; feed: string; period: string; status: string }[];
+  /** Times the scheduler's watch found the night stalled and re-drove it. */
+  redrives: number;
+  /** The stages it stalled at, in order. */
+  stalledAt: string[];
 }
 
 export interface RenderedEmail {

@@ -9,7 +9,8 @@ import type { ScoringThread, ShardWorkerData } from './shard.protocol.js';
  * own PostgreSQL connections and takes whole shards; the model's
  * predictions are asked of this (owning) thread, whose ModelScorer — the
  * inference pool — serves every scoring thread. A thread that dies fails
- * its shards with the reason; the others go on.
+ * its shards with the reason (BullMQ retries them); the others go on, and
+ * the pool starts another thread in its place.
  */
 
 /** A runner whose shards go to scoring threads (closing it lets each thread close its connections and stop). */
@@ -25,6 +26,8 @@ export interface ShardThreadsOptions {
   logLevel?: string;
   /** Default 60 s. */
   startupTimeoutMs?: number;
+  /** Told when a thread that died was replaced, or could not be (the owner logs it). */
+  onRestart?: (event: { index: number; reason: string; error?: string }) => void;
 }
 
 const WORKER_SCRIPT = new URL('./shard.worker.mjs', import.meta.url);
@@ -45,6 +48,7 @@ export async function startShardThreads(opts: ShardThreadsOptions): Promise<Shar
     name: 'scoring',
     startupTimeoutMs: opts.startupTimeoutMs ?? 60_000,
     closeTimeoutMs: 5_000,
+    ...(opts.onRestart !== undefined ? { onRestart: opts.onRestart } : {}),
     onAsk: async ({ x, n }) => {
       if (model === null) throw new Error('no model in this process');
       const p = await model.predict(x, n);

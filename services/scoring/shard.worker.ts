@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { openDatabase } from '../db/database.js';
+import { maskLogLine } from '../log.js';
 import { serveThread } from '../threads/thread.js';
 import { RiskRepository } from './risk.repository.js';
 import { scoreShard, type ShardDeps } from './score.service.js';
@@ -22,7 +23,7 @@ serveThread<ScoringThread>({
       series: new SeriesRepository(database),
       risks: new RiskRepository(database),
       thresholds: data.thresholds,
-      log: pino({ level: data.logLevel, base: { service: 'layoff-ews', thread: 'scoring' } }, pino.destination(2)),
+      log: pino({ level: data.logLevel, base: { service: 'layoff-ews', thread: 'scoring' }, hooks: { streamWrite: maskLogLine } }, pino.destination(2)),
     };
     const { modelVersion: version, modelReference: reference } = data;
     return {

@@ -12,6 +12,14 @@ afterAll(() => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
+async function waitFor(done: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 const start = (threads: number, data: EchoData = {}, more: Partial<ThreadPoolOptions<EchoThread>> = {}) =>
   startThreadPool<EchoThread>({ script: SCRIPT, data, threads, name: 'echo', ...more });
 
@@ -72,20 +80,41 @@ describe('startThreadPool with serveThread', () => {
     }
   });
 
-  it('fails in-flight tasks at once when a thread exits, then refuses new ones', async () => {
-    const { pool } = await start(1);
-    await expect(pool.run({ exit: 3 })).rejects.toThrow('echo thread 0 exited with code 3; 1 in-flight request(s) failed');
-    expect(pool.live).toBe(0);
-    await expect(pool.run({ echo: 'hello' })).rejects.toThrow('echo pool has no live threads (thread 0 exited with code 3)');
-    await pool.close();
+  it('fails in-flight tasks at once when a thread exits, and a new thread takes its place', async () => {
+    const restarted: { index: number; reason: string; error?: string }[] = [];
+    const { pool } = await start(1, {}, { onRestart: (e) => restarted.push(e) });
+    try {
+      await expect(pool.run({ exit: 3 })).rejects.toThrow('echo thread 0 exited with code 3; 1 in-flight request(s) failed');
+      // The next task waits for the replacement instead of failing.
+      expect(await pool.run({ echo: 'hello' })).toBe('hello');
+      expect(pool.live).toBe(1);
+      expect(pool.restarts).toBe(1);
+      expect(restarted).toEqual([{ index: 0, reason: 'exited with code 3' }]);
+    } finally {
+      await pool.close();
+    }
   });
 
-  it('fails in-flight tasks when a thread crashes, and the others keep serving', async () => {
+  it('fails in-flight tasks when a thread crashes; the others keep serving and the crashed one is replaced', async () => {
     const { pool } = await start(2);
     try {
       await expect(pool.run({ crash: 'boom' })).rejects.toThrow('echo thread 0 crashed: boom; 1 in-flight request(s) failed');
-      expect(pool.live).toBe(1);
       expect(await pool.run({ echo: 'other' })).toBe('other');
+      await waitFor(() => pool.live === 2);
+      expect(pool.restarts).toBe(1);
+      expect(await Promise.all([pool.run({ wait: 20, echo: 'a' }), pool.run({ wait: 20, echo: 'b' })])).toEqual(['a', 'b']);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('stops replacing a thread that keeps dying (maxRestarts a minute) and then says why', async () => {
+    const { pool } = await start(1, {}, { maxRestarts: 2 });
+    try {
+      for (let i = 0; i < 3; i++) await expect(pool.run({ exit: 4 })).rejects.toThrow('exited with code 4');
+      await expect(pool.run({ echo: 'x' })).rejects.toThrow('echo pool has no live threads (thread 0 exited with code 4; not replaced: 2 threads replaced in the last minute)');
+      expect(pool.restarts).toBe(2);
+      expect(pool.live).toBe(0);
     } finally {
       await pool.close();
     }

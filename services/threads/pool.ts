@@ -10,7 +10,11 @@ import { reviveError as defaultRevive, serializeError, type FromThread, type Rep
  * side is serveThread (thread.ts). A thread may ask its owner for things
  * while it works (onAsk answers). A thread that dies fails its in-flight
  * tasks at once, with the reason, instead of leaving them hanging; the
- * others go on. Idle threads are unref'd, so an idle pool never keeps the
+ * others go on, and a new thread is started in its place (a thread whose
+ * database connection died with a server restart must not leave the pool
+ * empty while the process looks healthy): tasks that find no live thread
+ * wait for the replacement. A thread that keeps dying (more than
+ * `maxRestarts` in a minute) is not replaced again. Idle threads are unref'd, so an idle pool never keeps the
  * process alive. close() lets tasks in flight finish and each thread
  * release what it holds; terminate() stops everything now.
  */
@@ -33,11 +37,17 @@ export interface ThreadPoolOptions<K extends ThreadKind> {
   closeTimeoutMs?: number;
   /** Tests: `script` is the module's source (Worker's eval). */
   eval?: boolean;
+  /** Replacements allowed per minute before a dying thread is left dead; default 5. */
+  maxRestarts?: number;
+  /** Told when a thread that died is replaced (or could not be): for the owner's log. */
+  onRestart?: (event: { index: number; reason: string; error?: string }) => void;
 }
 
 export interface ThreadPool<K extends ThreadKind> {
   /** Threads still running. */
   readonly live: number;
+  /** Threads started in place of one that died. */
+  readonly restarts: number;
   /** Sends a task to the least busy live thread; `transfer` moves buffers instead of copying them. */
   run(request: K['request'], transfer?: readonly TransferListItem[]): Promise<K['result']>;
   /** Waits for tasks in flight, then has each thread close (its connections) and exit. */
@@ -55,6 +65,8 @@ interface Slot<K extends ThreadKind> {
   index: number;
   worker: Worker;
   alive: boolean;
+  /** Started (said `ready`): a death after this is replaced. */
+  ready: boolean;
   pending: Map<number, Pending<K['result']>>;
   /** Settles when the thread has exited. */
   gone: Promise<void>;
@@ -70,6 +82,11 @@ export async function startThreadPool<K extends ThreadKind>(options: ThreadPoolO
   let stopping = false;
   let closed: Promise<void> | null = null;
   let lastDeath = '';
+  let restarts = 0;
+  const recentRestarts: number[] = [];
+  // Replacements being started, by slot index: a task that finds no live thread waits for one.
+  const replacing = new Map<number, Promise<void>>();
+  const maxRestarts = options.maxRestarts ?? 5;
 
   const fail = (slot: Slot<K>, reason: string): void => {
     if (!slot.alive) return;
@@ -109,8 +126,8 @@ export async function startThreadPool<K extends ThreadKind>(options: ThreadPoolO
     let exited: () => void = () => undefined;
     const gone = new Promise<void>((resolve) => (exited = resolve));
     const worker = new Worker(options.script, { workerData: options.data, ...(options.eval === true ? { eval: true } : {}) });
-    const slot: Slot<K> = { index, worker, alive: true, pending: new Map(), gone };
-    slots.push(slot);
+    const slot: Slot<K> = { index, worker, alive: true, ready: false, pending: new Map(), gone };
+    slots[index] = slot;
     return new Promise<K['info']>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${name} thread ${index} did not start within ${startupMs} ms`)), startupMs);
       timer.unref();
@@ -121,6 +138,7 @@ export async function startThreadPool<K extends ThreadKind>(options: ThreadPoolO
             break;
           case 'ready':
             clearTimeout(timer);
+            slot.ready = true;
             resolve(message.info);
             break;
           case 'startup-failed':
@@ -141,16 +159,47 @@ export async function startThreadPool<K extends ThreadKind>(options: ThreadPoolO
       });
       worker.on('error', (err) => {
         clearTimeout(timer);
+        const wasAlive = slot.alive;
         fail(slot, `crashed: ${err.message}`);
         reject(new Error(`${name} thread ${index} crashed while starting: ${err.message}`));
+        if (wasAlive) replace(slot, `crashed: ${err.message}`);
       });
       worker.on('exit', (code) => {
         clearTimeout(timer);
         exited();
+        const wasAlive = slot.alive;
         fail(slot, stopping ? 'was stopped' : `exited with code ${code}`);
         reject(new Error(`${name} thread ${index} exited with code ${code} while starting`));
+        if (wasAlive) replace(slot, `exited with code ${code}`);
       });
     });
+  };
+
+  /** A started thread died while the pool is open: start another in its place. */
+  const replace = (dead: Slot<K>, reason: string): void => {
+    if (stopping || !dead.ready || slots[dead.index] !== dead || replacing.has(dead.index)) return;
+    const now = Date.now();
+    while (recentRestarts.length > 0 && (recentRestarts[0] as number) < now - 60_000) recentRestarts.shift();
+    if (recentRestarts.length >= maxRestarts) {
+      lastDeath = `thread ${dead.index} ${reason}; not replaced: ${recentRestarts.length} threads replaced in the last minute`;
+      options.onRestart?.({ index: dead.index, reason, error: `not replaced: ${recentRestarts.length} replacements in the last minute` });
+      return;
+    }
+    recentRestarts.push(now);
+    const replacement = start(dead.index).then(
+      () => {
+        restarts++;
+        const slot = slots[dead.index];
+        if (slot !== undefined && slot.pending.size === 0) slot.worker.unref();
+        if (stopping) void slot?.worker.terminate();
+        options.onRestart?.({ index: dead.index, reason });
+      },
+      (err: unknown) => {
+        lastDeath = `thread ${dead.index} ${reason}; its replacement failed: ${(err as Error).message}`;
+        options.onRestart?.({ index: dead.index, reason, error: (err as Error).message });
+      },
+    );
+    replacing.set(dead.index, replacement.finally(() => replacing.delete(dead.index)));
   };
 
   const started = await Promise.allSettled(Array.from({ length: threads }, (_, index) => start(index)));
@@ -184,16 +233,24 @@ export async function startThreadPool<K extends ThreadKind>(options: ThreadPoolO
 
   const pool: ThreadPool<K> = {
     get live() {
-      return slots.filter((s) => s.alive).length;
+      return slots.filter((s) => s.alive && s.ready).length;
+    },
+
+    get restarts() {
+      return restarts;
     },
 
     run(request, transfer = []) {
       if (stopping) return Promise.reject(new Error(`${name} pool is closed`));
       let slot: Slot<K> | undefined;
       for (const candidate of slots) {
-        if (candidate.alive && (slot === undefined || candidate.pending.size < slot.pending.size)) slot = candidate;
+        if (candidate.alive && candidate.ready && (slot === undefined || candidate.pending.size < slot.pending.size)) slot = candidate;
       }
-      if (!slot) return Promise.reject(new Error(`${name} pool has no live threads (${lastDeath})`));
+      if (!slot) {
+        // Every thread died: wait for a replacement rather than failing the task at once.
+        if (replacing.size > 0) return Promise.race(replacing.values()).then(() => pool.run(request, transfer));
+        return Promise.reject(new Error(`${name} pool has no live threads (${lastDeath})`));
+      }
       const target = slot;
       const id = nextId++;
       return new Promise<K['result']>((resolve, reject) => {

@@ -5,10 +5,14 @@ import { join } from 'node:path';
 
 /**
  * A real HTTP server on loopback that serves a feed-source directory, with
- * scripted faults per path: answer a status, hang (never answer), or cut the
- * body off half-way. It counts requests and records Authorization headers.
+ * scripted faults per path: answer a status, hang (never answer), cut the
+ * body off half-way (connection reset under a full Content-Length), stall
+ * half-way (headers and half the body, then silence with the connection
+ * open), or truncate (chunked, half the body, then a clean end: nothing at
+ * the HTTP level tells the client it is short). It counts requests and
+ * records Authorization headers.
  */
-export type Fault = { status: number } | 'hang' | 'cut';
+export type Fault = { status: number } | 'hang' | 'cut' | 'stall' | 'truncate';
 
 export interface HttpSource {
   readonly url: string;
@@ -16,6 +20,8 @@ export interface HttpSource {
   readonly authorizations: (string | undefined)[];
   /** Faults for a path, used in order, one per request; afterwards requests succeed. */
   fail(path: string, ...faults: Fault[]): void;
+  /** Forgets every fault not used yet and drops hung or stalled responses. */
+  clear(): void;
   close(): Promise<void>;
 }
 
@@ -38,7 +44,7 @@ export async function serveSource(dir: string, options: { token?: string } = {})
         hanging.add(res);
         return;
       }
-      if (fault !== undefined && fault !== 'cut') {
+      if (typeof fault === 'object') {
         res.writeHead(fault.status).end();
         return;
       }
@@ -55,6 +61,17 @@ export async function serveSource(dir: string, options: { token?: string } = {})
         res.socket?.destroy();
         return;
       }
+      if (fault === 'stall') {
+        res.writeHead(200, { 'content-length': body.length });
+        res.write(body.subarray(0, Math.floor(body.length / 2)));
+        hanging.add(res);
+        return;
+      }
+      if (fault === 'truncate') {
+        res.writeHead(200, { 'transfer-encoding': 'chunked' });
+        res.end(body.subarray(0, Math.floor(body.length / 2)));
+        return;
+      }
       res.writeHead(200, { 'content-length': body.length }).end(body);
     })();
   });
@@ -66,6 +83,11 @@ export async function serveSource(dir: string, options: { token?: string } = {})
     authorizations,
     fail(path, ...list) {
       faults.set(path, [...(faults.get(path) ?? []), ...list]);
+    },
+    clear() {
+      faults.clear();
+      for (const res of hanging) res.socket?.destroy();
+      hanging.clear();
     },
     async close() {
       for (const res of hanging) res.socket?.destroy();

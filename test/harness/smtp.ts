@@ -39,6 +39,11 @@ export interface SmtpFaults {
    * messages are NOT delivered.
    */
   hangData?: number;
+  /**
+   * Every message: wait this long after reading DATA before answering (a slow
+   * relay). A client that goes away during the wait has not delivered it.
+   */
+  acceptDelayMs?: number;
 }
 
 export interface SmtpSink {
@@ -56,6 +61,8 @@ export interface SmtpSink {
    * anyone asked are kept, so each hang satisfies exactly one call.
    */
   nextHang(timeoutMs?: number): Promise<void>;
+  /** Messages whose DATA has been read and whose 250 is being held back by `acceptDelayMs`. */
+  readonly accepting: number;
   /** Stops listening and drops open connections (server "down"); received mail is kept. */
   stop(): Promise<void>;
   /** Listens again on the SAME port (server "back"). */
@@ -110,6 +117,7 @@ class Sink implements SmtpSink {
   private readonly hangWaiters: HangWaiter[] = [];
   private unclaimedHangs = 0;
   private closed = false;
+  accepting = 0;
 
   constructor(
     port: number,
@@ -266,6 +274,12 @@ class Sink implements SmtpSink {
     if (this.take('tempFailData')) {
       callback(smtpError(451, 'Temporary failure, try again later'));
       return;
+    }
+    const delay = this.faults.acceptDelayMs ?? 0;
+    if (delay > 0) {
+      this.accepting += 1;
+      await new Promise((r) => setTimeout(r, delay));
+      this.accepting -= 1;
     }
     let mail: ReceivedMail;
     try {

@@ -9,7 +9,8 @@ import { levelName } from '../../services/domain/level.js';
 import type { AlertStatus } from '../../services/domain/alert.js';
 import type { NotificationStatus } from '../../sql/schema.js';
 import type { CliContext } from './context.js';
-import { intOption, printJson, printTable, UsageError } from './output.js';
+import { intOption, printJson, printTable, UsageError, printLine } from './output.js';
+import { undelivered, type Shortfall } from './shortfall.js';
 
 const STATUSES = ['pending', 'open', 'acknowledged', 'resolved', 'active'] as const;
 const KIND_NAMES: Record<string, string> = { layoff: '规模裁员风险', unreported: '未报告裁员', crosscheck: '数据核查', systemic: '系统性失业风险' };
@@ -56,14 +57,14 @@ export async function alertsShowCommand(ctx: CliContext, id: string, opts: { jso
     return;
   }
   const a = found.alert;
-  console.log(`alert ${a.alert_id}: ${KIND_NAMES[a.kind] ?? a.kind} · ${levelName(a.level)} (peak ${levelName(a.peak_level)}) · ${a.status}${a.model_only ? ' · model only' : ''}`);
-  console.log(`${a.subject_type === 'employer' ? `employer ${a.subject} ${a.name}` : `city ${a.name}`} · ${cityName(a.city_code)} · since ${periodOf(a.first_period)}, last signal ${periodOf(a.last_period)}${a.reopen_count > 0 ? ` · reopened ${a.reopen_count}×` : ''}`);
-  if (a.acknowledged_by) console.log(`acknowledged by ${a.acknowledged_by} at ${a.acknowledged_at?.toISOString() ?? ''}`);
-  if (a.status === 'resolved') console.log(`resolved by ${a.resolved_by ?? ''} at ${a.resolved_at?.toISOString() ?? ''}: ${a.disposition ?? ''}${a.comment ? ` — ${a.comment}` : ''}`);
-  console.log('evidence:');
-  console.log(JSON.stringify(a.evidence, null, 2));
-  console.log('');
-  console.log('history:');
+  printLine(`alert ${a.alert_id}: ${KIND_NAMES[a.kind] ?? a.kind} · ${levelName(a.level)} (peak ${levelName(a.peak_level)}) · ${a.status}${a.model_only ? ' · model only' : ''}`);
+  printLine(`${a.subject_type === 'employer' ? `employer ${a.subject} ${a.name}` : `city ${a.name}`} · ${cityName(a.city_code)} · since ${periodOf(a.first_period)}, last signal ${periodOf(a.last_period)}${a.reopen_count > 0 ? ` · reopened ${a.reopen_count}×` : ''}`);
+  if (a.acknowledged_by) printLine(`acknowledged by ${a.acknowledged_by} at ${a.acknowledged_at?.toISOString() ?? ''}`);
+  if (a.status === 'resolved') printLine(`resolved by ${a.resolved_by ?? ''} at ${a.resolved_at?.toISOString() ?? ''}: ${a.disposition ?? ''}${a.comment ? ` — ${a.comment}` : ''}`);
+  printLine('evidence:');
+  printLine(JSON.stringify(a.evidence, null, 2));
+  printLine('');
+  printLine('history:');
   printTable(
     found.history.map((e) => ({
       at: e.at,
@@ -77,8 +78,8 @@ export async function alertsShowCommand(ctx: CliContext, id: string, opts: { jso
     })),
     ['at', 'action', 'status', 'level', 'period', 'by', 'disposition', 'comment'],
   );
-  console.log('');
-  console.log('notifications:');
+  printLine('');
+  printLine('notifications:');
   printTable(found.notifications, ['notification_id', 'kind', 'status', 'attempts', 'created_at', 'sent_at']);
 }
 
@@ -96,7 +97,7 @@ export async function alertsTransitionCommand(
     const out =
       action === 'ack' ? await repo.acknowledge(alertId, opts.by, opts.comment ?? null) : await repo.resolve(alertId, opts.by, opts.disposition as string, opts.comment ?? null);
     if (opts.json) printJson(out);
-    else console.log(`alert ${out.alertId} ${out.status} by ${out.by}${out.disposition ? ` (${out.disposition})` : ''}`);
+    else printLine(`alert ${out.alertId} ${out.status} by ${out.by}${out.disposition ? ` (${out.disposition})` : ''}`);
   } catch (err) {
     if (err instanceof AlertTransitionError) throw new UsageError(`alert ${alertId}: ${err.message}`);
     throw err;
@@ -104,7 +105,7 @@ export async function alertsTransitionCommand(
 }
 
 /** `ews alerts raise`: alert changes and notifications for a finished scoring run (the nightly job does this itself). */
-export async function alertsRaiseCommand(ctx: CliContext, opts: { run?: string; period?: string; send?: boolean; json?: boolean }): Promise<void> {
+export async function alertsRaiseCommand(ctx: CliContext, opts: { run?: string; period?: string; send?: boolean; json?: boolean }): Promise<Shortfall[]> {
   const database = await ctx.db();
   let runId: number;
   if (opts.run !== undefined) runId = intOption('run', opts.run, 1);
@@ -118,19 +119,22 @@ export async function alertsRaiseCommand(ctx: CliContext, opts: { run?: string; 
   const sent = opts.send === false ? null : await sendNow(ctx);
   if (opts.json) printJson({ ...result, notifications: result.notifications.length, delivery: sent });
   else {
-    console.log(
+    printLine(
       result.alreadyProcessed
         ? `run ${runId} was already processed: nothing raised twice`
         : `run ${runId} (${result.period}): ${result.opened} opened, ${result.escalated} escalated, ${result.resolved} resolved, ${result.pending} waiting for confirmation; ${result.notifications.length} e-mails queued`,
     );
-    if (sent) console.log(describeDelivery(ctx, sent));
+    if (sent) printLine(describeDelivery(ctx, sent));
   }
+  return sent !== null ? undelivered(sent) : [];
 }
 
-export async function notifySendCommand(ctx: CliContext, opts: { json?: boolean }): Promise<void> {
+/** `ews notify send`: every e-mail waiting; those refused or deferred are what did not get done (exit code 3). */
+export async function notifySendCommand(ctx: CliContext, opts: { json?: boolean }): Promise<Shortfall[]> {
   const out = await sendNow(ctx);
   if (opts.json) printJson(out);
-  else console.log(describeDelivery(ctx, out));
+  else printLine(describeDelivery(ctx, out));
+  return undelivered(out);
 }
 
 export async function notifyListCommand(ctx: CliContext, opts: { status?: string; limit: string; json?: boolean }): Promise<void> {

@@ -14,8 +14,9 @@ export class CliContext {
   private database: Database | undefined;
   private readonly closers: (() => Promise<void>)[] = [];
 
-  constructor() {
-    this.config = loadConfig();
+  /** The configuration read once (config/config.load.ts), or one given (tests). */
+  constructor(config: Config = loadConfig()) {
+    this.config = config;
     this.log = createLogger(this.config);
   }
 

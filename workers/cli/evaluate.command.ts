@@ -15,7 +15,7 @@ import { SeriesRepository } from '../../services/scoring/series.repository.js';
 import { MIN_HISTORY_MONTHS, samplingWeights, type TrainingSet } from '../../services/scoring/training.js';
 import { exampleWindow, trainingExamples } from '../train.stage.js';
 import type { CliContext } from './context.js';
-import { intOption, printJson, UsageError } from './output.js';
+import { intOption, printJson, UsageError, printLine } from './output.js';
 import { trainProgress } from './progress.js';
 import { trainArtifact } from './train.command.js';
 
@@ -87,7 +87,7 @@ export interface EvaluateCliOptions {
 export async function evaluateCommand(ctx: CliContext, opts: EvaluateCliOptions): Promise<void> {
   const o = parseOptions(opts);
   const say = (s: string): void => {
-    if (opts.json !== true) console.log(s);
+    if (opts.json !== true) printLine(s);
   };
   const started = performance.now();
   const thresholds = ctx.config.scoring.thresholds;

@@ -6,14 +6,15 @@ import { BatchRepository } from '../../services/feeds/batch.repository.js';
 import { ingestBatchWithRetry, pendingEntries, type BatchOutcome } from '../../services/feeds/ingest.service.js';
 import { openSource } from '../../services/feeds/source.js';
 import type { CliContext } from './context.js';
-import { intOption, printJson, printTable, UsageError } from './output.js';
+import { intOption, printJson, printTable, UsageError, printLine } from './output.js';
 import { progressBar } from './progress.js';
+import { rejectedBatches, type Shortfall } from './shortfall.js';
 import { periodOf } from '../../services/domain/period.js';
 
 export async function migrateCommand(ctx: CliContext): Promise<void> {
   const database = await ctx.db({ migrate: false });
   const result = await migrate(database.pool);
-  console.log(result.applied.length > 0 ? `applied ${result.applied.join(', ')}; schema at ${result.current}` : `schema up to date at ${result.current}`);
+  printLine(result.applied.length > 0 ? `applied ${result.applied.join(', ')}; schema at ${result.current}` : `schema up to date at ${result.current}`);
 }
 
 function resolveSources(ctx: CliContext, given: string | undefined): SourceConfig[] {
@@ -35,21 +36,21 @@ function resolveSources(ctx: CliContext, given: string | undefined): SourceConfi
   return [{ name: 'cli', url: given, ...(token !== undefined ? { token } : {}) }];
 }
 
-interface Failure {
-  source: string;
-  file?: string;
-  reason: string;
-}
-
-/** Exit code: 0 when every batch was loaded, unchanged or rejected (with its reason); 1 when one could not be read at all. */
-export async function ingestCommand(ctx: CliContext, opts: { source?: string; retryRejected?: boolean; json?: boolean; quiet?: boolean }): Promise<number> {
+/**
+ * Loads every pending batch of each source. Returns what did not get done
+ * (exit code 3): a source whose manifest could not be read, a manifest
+ * entry refused, a batch that could not be loaded after its attempts, a
+ * batch rejected whole (sha256, row count, format). Quarantined rows are
+ * not failures: the batch loads, and `ews quarantine` lists them.
+ */
+export async function ingestCommand(ctx: CliContext, opts: { source?: string; retryRejected?: boolean; json?: boolean }): Promise<Shortfall[]> {
   const sources = resolveSources(ctx, opts.source);
   const database = await ctx.db();
   const deps = { batches: new BatchRepository(database), log: ctx.log };
   const { feeds } = ctx.config;
   const outcomes: (BatchOutcome & { source: string })[] = [];
-  const failures: Failure[] = [];
-  const refused: Failure[] = [];
+  const failures: { source: string; file?: string; reason: string }[] = [];
+  const refused: { source: string; reason: string }[] = [];
   for (const sc of sources) {
     const source = openSource(sc, {
       timeoutMs: feeds.httpTimeoutMs,
@@ -80,20 +81,17 @@ export async function ingestCommand(ctx: CliContext, opts: { source?: string; re
     if (pending.length > 0) bar.update(pending.length, pending.length);
     bar.stop();
   }
-  if (opts.json) {
-    printJson({ batches: outcomes, refused, failures });
-  } else if (opts.quiet !== true) {
-    printTable(outcomes, ['source', 'batchId', 'file', 'feed', 'period', 'status', 'rowsRead', 'rowsLoaded', 'rowsQuarantined', 'rowsReplaced', 'reason']);
-  }
-  if (opts.json !== true) {
-    for (const f of refused) console.log(`manifest entry refused: ${f.source}: ${f.reason}`);
-    for (const f of failures) console.log(`not loaded: ${f.source}${f.file !== undefined ? ` ${f.file}` : ''}: ${f.reason}`);
-  }
-  if (failures.length > 0) {
-    process.stderr.write(`ews: ${failures.length} source(s) or batch(es) could not be read: ${failures[0]?.reason}\n`);
-    return 1;
-  }
-  return 0;
+  if (opts.json) printJson({ batches: outcomes, refused, failures });
+  else printTable(outcomes, ['source', 'batchId', 'file', 'feed', 'period', 'status', 'rowsRead', 'rowsLoaded', 'rowsQuarantined', 'rowsReplaced', 'reason']);
+  return [
+    ...failures.map((f) =>
+      f.file === undefined
+        ? { what: `source ${f.source}`, reason: `could not be read: ${f.reason}` }
+        : { what: `batch ${f.file} (source ${f.source})`, reason: `not loaded: ${f.reason}` },
+    ),
+    ...refused.map((r) => ({ what: `source ${r.source}`, reason: `manifest entry refused: ${r.reason}` })),
+    ...rejectedBatches(outcomes),
+  ];
 }
 
 export async function batchesCommand(ctx: CliContext, opts: { feed?: string; status?: string; limit: string; json?: boolean }): Promise<void> {
@@ -135,6 +133,6 @@ export async function quarantineCommand(ctx: CliContext, opts: { batch: string; 
     printJson({ batch: id, file: batch.file, quarantined: batch.rows_quarantined ?? 0, rows });
     return;
   }
-  console.log(`batch ${id} ${batch.file}: ${batch.rows_quarantined ?? 0} quarantined row(s)${batch.status === 'rejected' ? `; the whole batch was rejected: ${batch.reason}` : ''}`);
+  printLine(`batch ${id} ${batch.file}: ${batch.rows_quarantined ?? 0} quarantined row(s)${batch.status === 'rejected' ? `; the whole batch was rejected: ${batch.reason}` : ''}`);
   printTable(rows, ['line_no', 'column_name', 'reason', 'raw']);
 }

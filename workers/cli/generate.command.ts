@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { CliContext } from './context.js';
-import { intOption, printJson, UsageError } from './output.js';
+import { intOption, printJson, UsageError, printLine } from './output.js';
 import { progressBar } from './progress.js';
 
 export async function generateCommand(
@@ -41,10 +41,10 @@ export async function generateCommand(
     return;
   }
   const rows = Object.entries(summary.rows).map(([f, n]) => `${f} ${n}`).join(', ');
-  console.log(`feed source: ${summary.sourceDir} (${summary.batches} batches; ${rows})`);
-  console.log(`ground truth: ${summary.truthDir}`);
-  console.log(`periods ${summary.firstPeriod} to ${summary.lastPeriod}; events ${JSON.stringify(summary.events)}; defects ${JSON.stringify(summary.defects)}`);
-  console.log(`realism: separability ${separability}, micro closure rate ${microClosureRate}, churn dispersion ${churnDispersion}`);
+  printLine(`feed source: ${summary.sourceDir} (${summary.batches} batches; ${rows})`);
+  printLine(`ground truth: ${summary.truthDir}`);
+  printLine(`periods ${summary.firstPeriod} to ${summary.lastPeriod}; events ${JSON.stringify(summary.events)}; defects ${JSON.stringify(summary.defects)}`);
+  printLine(`realism: separability ${separability}, micro closure rate ${microClosureRate}, churn dispersion ${churnDispersion}`);
 }
 
 /** A decimal number from 0 to max (intOption's counterpart; `fallback` when not given), or a one-line reason. */

@@ -12,20 +12,28 @@ import { riskListCommand, scoreCommand } from './scoring.commands.js';
 import { alertsListCommand, alertsRaiseCommand, alertsShowCommand, alertsTransitionCommand, notifyListCommand, notifySendCommand } from './alerts.commands.js';
 import { evaluateCommand, type EvaluateCliOptions } from './evaluate.command.js';
 import { nightlyCommand, queuesCommand, retryCommand, serveCommand } from './ops.commands.js';
+import { nightsCommand } from './nights.command.js';
 import { modelsListCommand, modelsPromoteCommand, modelsRollbackCommand } from './models.commands.js';
 import { trainCommand, type TrainCommandOptions } from './train.command.js';
+import { shortfallLines, type Shortfall } from './shortfall.js';
+import { EXIT } from '../usage.error.js';
 
 /**
- * `ews <command>`: a thin entry over services/ and workers/. Every command
- * exits non-zero with a one-line reason when it fails; listing commands take
+ * `ews <command>`: a thin entry over services/ and workers/. Exit codes
+ * (EXIT, README → Exit codes): 0 done; 1 an error stopped the command (one
+ * line on stderr); 2 a usage or configuration error; 3 the command ran to
+ * its end but part of its work failed: each part (a source, a batch, the
+ * e-mails) on its own stderr line with the reason. Listing commands take
  * --json for scripts.
  */
 export async function main(argv: readonly string[]): Promise<number> {
   let context: CliContext | undefined;
   const ctx = (): CliContext => (context ??= new CliContext());
-  let exitCode = 0;
-  const setExit = (code: number): void => {
-    exitCode = Math.max(exitCode, code);
+  let exitCode: number = EXIT.ok;
+  /** A command whose work partly failed: each part on stderr, and exit code 3. */
+  const partly = (command: string, shortfalls: readonly Shortfall[]): void => {
+    for (const line of shortfallLines(command, shortfalls)) process.stderr.write(`${line}\n`);
+    if (shortfalls.length > 0) exitCode = EXIT.partial;
   };
 
   const program = new Command()
@@ -46,7 +54,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--source <name|url>', 'a configured source name, or a file:// or http(s):// URL')
     .option('--retry-rejected', 'read batches again that were rejected before')
     .option('--json', 'print the outcome as JSON')
-    .action(async (opts: { source?: string; retryRejected?: boolean; json?: boolean }) => setExit(await ingestCommand(ctx(), opts)));
+    .action(async (opts: { source?: string; retryRejected?: boolean; json?: boolean }) => partly('ingest', await ingestCommand(ctx(), opts)));
 
   program
     .command('batches')
@@ -89,7 +97,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--no-alerts', 'score only: raise no alerts and send no e-mails (backfills)')
     .option('--from-facts', 'read every month from the fact tables, not the pack the previous period left (after facts were changed outside the ingest)')
     .option('--json', 'print the summary as JSON')
-    .action(async (opts: { period: string; city?: string; shards?: string; alerts?: boolean; json?: boolean; fromFacts?: boolean }) => scoreCommand(ctx(), opts));
+    .action(async (opts: { period: string; city?: string; shards?: string; alerts?: boolean; json?: boolean; fromFacts?: boolean }) => partly('score', await scoreCommand(ctx(), opts)));
 
   program
     .command('risk')
@@ -177,14 +185,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--period <YYYY-MM>', 'the latest finished run of this month')
     .option('--no-send', 'only queue the e-mails (a notify worker sends them)')
     .option('--json', 'print JSON')
-    .action(async (opts: { run?: string; period?: string; send?: boolean; json?: boolean }) => alertsRaiseCommand(ctx(), opts));
+    .action(async (opts: { run?: string; period?: string; send?: boolean; json?: boolean }) => partly('alerts raise', await alertsRaiseCommand(ctx(), opts)));
 
   const notify = program.command('notify').description('the e-mail outbox');
   notify
     .command('send')
     .description('send every e-mail waiting in the outbox now (SMTP_URL, or .eml files under OUTBOX_DIR)')
     .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean }) => notifySendCommand(ctx(), opts));
+    .action(async (opts: { json?: boolean }) => partly('notify send', await notifySendCommand(ctx(), opts)));
   notify
     .command('list')
     .description('e-mails and their delivery state (failed ones need ops)')
@@ -206,9 +214,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--from <YYYY-MM>', 'backfill: first month')
     .option('--to <YYYY-MM>', 'backfill: last month')
     .option('--json', 'print JSON')
-    .action(async (opts: { period?: string; from?: string; to?: string; json?: boolean }) => {
-      await nightlyCommand(ctx(), opts);
-    });
+    .action(async (opts: { period?: string; from?: string; to?: string; json?: boolean }) => partly('nightly', await nightlyCommand(ctx(), opts)));
 
   program
     .command('queues')
@@ -216,6 +222,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--failed <n>', 'failed jobs listed per queue', '20')
     .option('--json', 'print JSON')
     .action(async (opts: { failed: string; json?: boolean }) => queuesCommand(ctx(), opts));
+
+  program
+    .command('nights')
+    .description("the nights the queue's flow ran: stage, run, batches not loaded, re-drives; --watch runs the scheduler's night watch once now")
+    .option('--limit <n>', 'nights listed, newest first', '20')
+    .option('--watch', 're-drive every night idle longer than NIGHT_STALL_MS now (the scheduler does it on its own)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { limit: string; watch?: boolean; json?: boolean }) => {
+      await nightsCommand(ctx(), opts);
+    });
 
   program
     .command('retry')
@@ -246,7 +262,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--employers <n>', 'number of employers', '20000')
     .option('--months <n>', 'number of months', '36')
     .option('--seed <n>', 'random seed', '1')
-    .action(async (opts: { out: string; employers: string; months: string; seed: string }) => setExit(await demoCommand(ctx(), opts)));
+    .action(async (opts: { out: string; employers: string; months: string; seed: string }) => partly('demo', await demoCommand(ctx(), opts)));
 
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -254,10 +270,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version are not failures; usage errors were printed by commander.
-      return err.exitCode === 0 ? 0 : 2;
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     process.stderr.write(`ews: ${oneLine(err)}\n`);
-    return err instanceof UsageError || err instanceof ConfigError ? 2 : 1;
+    return err instanceof UsageError || err instanceof ConfigError ? EXIT.usage : EXIT.failed;
   } finally {
     await context?.close();
   }

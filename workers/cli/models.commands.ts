@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import { ModelRegistry, registryRoot, resolveModelArtifact } from '../../models/registry.js';
 import { FEATURE_SPEC } from '../../services/scoring/features.js';
 import type { CliContext } from './context.js';
-import { printJson, printTable, UsageError } from './output.js';
+import { printJson, printTable, UsageError, printLine } from './output.js';
 
 /**
  * `ews models list|promote|rollback`: the model registry under
@@ -27,14 +27,14 @@ export function modelsListCommand(ctx: CliContext, opts: { json?: boolean }): vo
     return;
   }
   const ap = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(4));
-  console.log(`model registry: ${listing.root}`);
-  console.log(
+  printLine(`model registry: ${listing.root}`);
+  printLine(
     scoring.source === 'configured'
       ? `scoring loads: ${scoring.dir} (MODEL_DIR is set: the registry's current version, ${listing.current.version}, is not used while it is)`
       : `scoring loads: ${scoring.version} (${scoring.source === 'registry' ? "the registry's current version" : `the shipped model, ${listing.shipped.dir}`})`,
   );
-  if (listing.current.note !== null) console.log(`note: ${listing.current.note}: scoring falls back to the shipped model`);
-  console.log('');
+  if (listing.current.note !== null) printLine(`note: ${listing.current.note}: scoring falls back to the shipped model`);
+  printLine('');
   const rows = listing.versions.map((v) => ({
     version: v.version,
     status: v.current ? 'current' : v.status,
@@ -59,8 +59,8 @@ export function modelsListCommand(ctx: CliContext, opts: { json?: boolean }): vo
   });
   printTable(rows, ['version', 'status', 'features', 'kind', 'trained', 'held_out', 'ap', 'ap_then_current', 'why']);
   if (listing.current.source === 'registry') {
-    console.log('');
-    console.log(`\`ews models rollback\` returns to ${listing.previous.at(-1) ?? 'the shipped model'}`);
+    printLine('');
+    printLine(`\`ews models rollback\` returns to ${listing.previous.at(-1) ?? 'the shipped model'}`);
   }
 }
 
@@ -74,9 +74,9 @@ export async function modelsPromoteCommand(ctx: CliContext, version: string, opt
   const override = ctx.config.scoring.modelDir;
   if (opts.json) printJson({ ...result, modelDirOverride: override ?? null });
   else {
-    console.log(result.changed ? `${version} is now current (was ${result.from})` : `${version} is already current`);
-    if (result.note !== null && result.changed) console.log(`note: ${result.note}`);
-    if (override !== undefined) console.log(`note: MODEL_DIR is set (${override}): scoring keeps loading it, not the registry's current version`);
+    printLine(result.changed ? `${version} is now current (was ${result.from})` : `${version} is already current`);
+    if (result.note !== null && result.changed) printLine(`note: ${result.note}`);
+    if (override !== undefined) printLine(`note: MODEL_DIR is set (${override}): scoring keeps loading it, not the registry's current version`);
   }
 }
 
@@ -85,9 +85,9 @@ export async function modelsRollbackCommand(ctx: CliContext, opts: { by?: string
   ctx.log.info({ from: result.from, to: result.to, skipped: result.skipped }, `model rolled back from ${result.from} to ${result.to}`);
   if (opts.json) printJson(result);
   else {
-    console.log(`rolled back from ${result.from} to ${result.to}`);
-    for (const s of result.skipped) console.log(`passed over ${s.version}: ${s.problem}`);
-    if (result.note !== null) console.log(`note: ${result.note}`);
+    printLine(`rolled back from ${result.from} to ${result.to}`);
+    for (const s of result.skipped) printLine(`passed over ${s.version}: ${s.problem}`);
+    if (result.note !== null) printLine(`note: ${result.note}`);
   }
 }
 

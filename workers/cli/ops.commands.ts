@@ -6,9 +6,10 @@ import { redisConnection } from '../redis.js';
 import { ROLES, serve, type Role } from '../serve.js';
 import { openQueues } from '../worker.js';
 import type { CliContext } from './context.js';
-import { intOption, printJson, printTable, UsageError } from './output.js';
+import { intOption, printJson, printTable, UsageError, printLine } from './output.js';
 import { stageLine } from './progress.js';
 import { openModel } from './scoring.commands.js';
+import { nightShortfalls, type Shortfall } from './shortfall.js';
 
 /** `ews serve`: runs until SIGTERM/SIGINT, then shuts down gracefully. */
 export async function serveCommand(ctx: CliContext, opts: { role: string }): Promise<void> {
@@ -26,8 +27,11 @@ export async function serveCommand(ctx: CliContext, opts: { role: string }): Pro
   });
 }
 
-/** `ews nightly`: the night's stages inline (reruns, backfills, the embedded default). */
-export async function nightlyCommand(ctx: CliContext, opts: { period?: string; from?: string; to?: string; json?: boolean }): Promise<InlineNight[]> {
+/**
+ * `ews nightly`: the night's stages inline (reruns, backfills, the embedded
+ * default). Returns what did not get done (exit code 3; see nightShortfalls).
+ */
+export async function nightlyCommand(ctx: CliContext, opts: { period?: string; from?: string; to?: string; json?: boolean }): Promise<Shortfall[]> {
   for (const [name, v] of [['period', opts.period], ['from', opts.from], ['to', opts.to]] as const) {
     if (v !== undefined && !isPeriod(v)) throw new UsageError(`--${name} must be a month YYYY-MM, got "${v}"`);
   }
@@ -51,28 +55,28 @@ export async function nightlyCommand(ctx: CliContext, opts: { period?: string; f
   }
   if (opts.json) printJson(nights.map(({ ingested, ...n }) => ({ ...n, ingested: ingested.length, alerts: n.alerts && { ...n.alerts, notifications: n.alerts.notifications.length } })));
   else for (const n of nights) printNight(ctx, n);
-  return nights;
+  return nights.flatMap((n, i) => nightShortfalls(n, nights.length > 1 ? `night ${periods[i] ?? n.period ?? ''}` : undefined));
 }
 
 export function printNight(ctx: CliContext, n: InlineNight): void {
   const loaded = n.ingested.filter((b) => b.status === 'loaded').length;
   const rejected = n.ingested.filter((b) => b.status === 'rejected').length;
-  console.log(`ingest: ${loaded} batches loaded, ${rejected} rejected${n.unreadable.length > 0 ? `, ${n.unreadable.length} could not be read (${n.unreadable.map((u) => u.source).join(', ')})` : ''}`);
+  printLine(`ingest: ${loaded} batches loaded, ${rejected} rejected${n.unreadable.length > 0 ? `, ${n.unreadable.length} could not be read (${n.unreadable.map((u) => u.source).join(', ')})` : ''}`);
   if (n.period === null) {
-    console.log('nothing to score: no social-insurance month loaded yet');
+    printLine('nothing to score: no social-insurance month loaded yet');
     return;
   }
-  console.log(`scored ${n.employers} employers for ${n.period} (run ${n.runId}): Ⅰ ${n.levels['1']}  Ⅱ ${n.levels['2']}  Ⅲ ${n.levels['3']}  Ⅳ ${n.levels['4']}`);
-  if (n.dataMissing.length > 0) console.log(`data missing (scored without them, marked so): ${n.dataMissing.map(cityName).join('、')}`);
+  printLine(`scored ${n.employers} employers for ${n.period} (run ${n.runId}): Ⅰ ${n.levels['1']}  Ⅱ ${n.levels['2']}  Ⅲ ${n.levels['3']}  Ⅳ ${n.levels['4']}`);
+  if (n.dataMissing.length > 0) printLine(`data missing (scored without them, marked so): ${n.dataMissing.map(cityName).join('、')}`);
   if (n.alerts) {
-    console.log(
+    printLine(
       n.alerts.alreadyProcessed
         ? `alerts: run ${n.runId} was already processed`
         : `alerts: ${n.alerts.opened} opened, ${n.alerts.escalated} escalated, ${n.alerts.resolved} resolved, ${n.alerts.pending} waiting for the model's confirmation`,
     );
   }
   const where = ctx.config.notify.smtpUrl !== undefined ? 'sent over SMTP' : `written to ${ctx.config.notify.outboxDir}/`;
-  console.log(`e-mails: ${n.emails.sent} ${where}, ${n.emails.failed} failed, ${n.emails.deferred} deferred for a retry`);
+  printLine(`e-mails: ${n.emails.sent} ${where}, ${n.emails.failed} failed, ${n.emails.deferred} deferred for a retry`);
 }
 
 /** `ews queues`: counts per queue and the failed jobs, for ops. */
@@ -98,8 +102,8 @@ export async function queuesCommand(ctx: CliContext, opts: { failed: string; jso
     printTable(out, ['queue', 'waiting', 'prioritized', 'waiting-children', 'active', 'delayed', 'failed', 'completed']);
     for (const q of out) {
       if (q.failedJobs.length === 0) continue;
-      console.log('');
-      console.log(`failed in ${q.queue}:`);
+      printLine('');
+      printLine(`failed in ${q.queue}:`);
       printTable(q.failedJobs, ['id', 'name', 'attempts', 'at', 'reason']);
     }
   } finally {
@@ -118,7 +122,7 @@ export async function retryCommand(ctx: CliContext, opts: { queue?: string; json
     const failed = await q.getJobCountByTypes('failed');
     await q.retryJobs({ state: 'failed', count: 1000 });
     if (opts.json) printJson({ queue: opts.queue, retried: failed });
-    else console.log(`${opts.queue}: ${failed} failed job(s) back to waiting`);
+    else printLine(`${opts.queue}: ${failed} failed job(s) back to waiting`);
   } finally {
     await queues.close();
   }

@@ -1,27 +1,39 @@
+import { maskPii, maskPiiDeep } from '../../services/domain/pii.js';
 import { UsageError } from '../usage.error.js';
 
-/** Plain aligned tables for people, JSON for scripts. */
+/**
+ * Plain aligned tables for people, JSON for scripts. Both are the last line
+ * of defence for personal data: every cell, string, key and long number
+ * passes through maskPii before it is printed (the JSON stays valid JSON).
+ */
 export function printTable(items: readonly object[], columns: readonly string[]): void {
   const rows = items as readonly Record<string, unknown>[];
   if (rows.length === 0) {
     console.log('(none)');
     return;
   }
-  const cell = (v: unknown): string => {
+  const text = (v: unknown): string => {
     if (v === null || v === undefined) return '';
     if (v instanceof Date) return v.toISOString();
     if (typeof v === 'string') return v;
     if (typeof v === 'number' || typeof v === 'boolean') return String(v);
     return JSON.stringify(v);
   };
-  const widths = columns.map((c) => Math.max(width(c), ...rows.map((r) => width(cell(r[c])))));
+  const header = columns.map(maskPii);
+  const cells = rows.map((r) => columns.map((c) => maskPii(text(r[c]))));
+  const widths = header.map((h, i) => Math.max(width(h), ...cells.map((row) => width(row[i] ?? ''))));
   const line = (values: string[]): string => values.map((v, i) => v + ' '.repeat(Math.max(0, (widths[i] ?? 0) - width(v)))).join('  ').trimEnd();
-  console.log(line([...columns]));
-  for (const r of rows) console.log(line(columns.map((c) => cell(r[c]))));
+  console.log(line(header));
+  for (const row of cells) console.log(line(row));
 }
 
 export function printJson(value: unknown): void {
-  console.log(JSON.stringify(value, null, 2));
+  console.log(JSON.stringify(maskPiiDeep(value), null, 2));
+}
+
+/** A line of text for people, masked like the tables. */
+export function printLine(text: string): void {
+  console.log(maskPii(text));
 }
 
 /** Display width: CJK characters take two columns. */

@@ -11,7 +11,8 @@ import { LEVEL_NUMERAL, LEVELS, levelName, type LevelCounts } from '../../servic
 import { processRun } from '../../services/alerts/alert.service.js';
 import { sendOutbox } from '../../services/notify/deliver.js';
 import type { CliContext } from './context.js';
-import { intOption, printJson, printTable, UsageError } from './output.js';
+import { intOption, printJson, printTable, UsageError, printLine } from './output.js';
+import { undelivered, type Shortfall } from './shortfall.js';
 
 function period(value: string | undefined): string {
   if (value === undefined || !isPeriod(value)) throw new UsageError(`--period must be a month YYYY-MM, got ${value === undefined ? 'nothing' : `"${value}"`}`);
@@ -23,7 +24,7 @@ function period(value: string | undefined): string {
  * rules only, said out loud, never a crash), and the threads that score
  * shards against the database (SCORE_THREADS, 0: on this thread).
  */
-export async function openModel(ctx: CliContext): Promise<ScoringSetup> {
+export async function openModel(ctx: CliContext): Promise<ScoringSetup & { threads: { model: number; scoring: number } }> {
   const { openScoringModel } = await import('../../models/registry.load.js');
   const { poolScorer } = await import('../../models/inference.pool.js');
   const opened = await openScoringModel({ configuredDir: ctx.config.scoring.modelDir, dataDir: ctx.config.dataDir, expected: FEATURE_SPEC, threads: ctx.config.scoring.modelThreads });
@@ -40,16 +41,21 @@ export async function openModel(ctx: CliContext): Promise<ScoringSetup> {
   // The one place the CLI chooses where shards are scored: scoring threads, or this thread.
   const database = await ctx.db();
   let runner: ShardRunner;
+  let scoringThreads = 0;
   if (ctx.config.scoring.threads > 0) {
-    runner = await startShardThreads({ databaseUrl: database.url, thresholds: ctx.config.scoring.thresholds, threads: ctx.config.scoring.threads, model, logLevel: ctx.config.log.level });
+    const threads = await startShardThreads({ databaseUrl: database.url, thresholds: ctx.config.scoring.thresholds, threads: ctx.config.scoring.threads, model, logLevel: ctx.config.log.level });
+    scoringThreads = threads.threads;
+    runner = threads;
   } else {
     runner = inlineShards({ series: new SeriesRepository(database), risks: new RiskRepository(database), thresholds: ctx.config.scoring.thresholds, model, log: ctx.log });
   }
   ctx.onClose(() => runner.close());
-  return { model, note, runner };
+  // The threads actually started (MODEL_THREADS, SCORE_THREADS), for whoever asks.
+  return { model, note, runner, threads: { model: pool?.threads ?? 0, scoring: scoringThreads } };
 }
 
-export async function scoreCommand(ctx: CliContext, opts: { period?: string; city?: string; shards?: string; alerts?: boolean; json?: boolean; fromFacts?: boolean }): Promise<void> {
+/** `ews score`: returns the e-mails of its alerts that were not delivered, if any (exit code 3). */
+export async function scoreCommand(ctx: CliContext, opts: { period?: string; city?: string; shards?: string; alerts?: boolean; json?: boolean; fromFacts?: boolean }): Promise<Shortfall[]> {
   const p = period(opts.period);
   const shardCount = opts.shards !== undefined ? intOption('shards', opts.shards, 1, 256) : ctx.config.scoring.shards;
   const database = await ctx.db();
@@ -81,15 +87,16 @@ export async function scoreCommand(ctx: CliContext, opts: { period?: string; cit
   if (opts.alerts !== false && opts.city === undefined) alerts = await raiseAndSend(ctx, result.runId);
   if (opts.json) printJson({ ...summary, alerts });
   else {
-    console.log(`scored ${summary.employers} employers for ${p} (run ${summary.run}, ${model ? `model ${model.version}` : 'rules only'})`);
+    printLine(`scored ${summary.employers} employers for ${p} (run ${summary.run}, ${model ? `model ${model.version}` : 'rules only'})`);
     if (alerts) {
-      console.log(`alerts: ${alerts.opened} opened, ${alerts.escalated} escalated, ${alerts.resolved} resolved, ${alerts.pending} waiting for the model's confirmation`);
-      console.log(`e-mails: ${alerts.delivery.sent} ${ctx.config.notify.smtpUrl !== undefined ? 'sent' : `written to ${ctx.config.notify.outboxDir}`}, ${alerts.delivery.failed} failed, ${alerts.delivery.deferred} deferred`);
+      printLine(`alerts: ${alerts.opened} opened, ${alerts.escalated} escalated, ${alerts.resolved} resolved, ${alerts.pending} waiting for the model's confirmation`);
+      printLine(`e-mails: ${alerts.delivery.sent} ${ctx.config.notify.smtpUrl !== undefined ? 'sent' : `written to ${ctx.config.notify.outboxDir}`}, ${alerts.delivery.failed} failed, ${alerts.delivery.deferred} deferred`);
     }
-    console.log(`levels: ${LEVELS.map((l) => `${LEVEL_NUMERAL[l]} ${summary.levels[String(l) as keyof LevelCounts]}`).join('  ')}`);
-    console.log(`history: ${result.shardsFromPack} of ${result.shards} shards from the pack ${addMonths(p, -1)} left, the rest from the fact tables`);
-    if (summary.citiesDataMissing.length > 0) console.log(`data missing: ${summary.citiesDataMissing.map(cityName).join('、')}`);
+    printLine(`levels: ${LEVELS.map((l) => `${LEVEL_NUMERAL[l]} ${summary.levels[String(l) as keyof LevelCounts]}`).join('  ')}`);
+    printLine(`history: ${result.shardsFromPack} of ${result.shards} shards from the pack ${addMonths(p, -1)} left, the rest from the fact tables`);
+    if (summary.citiesDataMissing.length > 0) printLine(`data missing: ${summary.citiesDataMissing.map(cityName).join('、')}`);
   }
+  return alerts !== null ? undelivered(alerts.delivery) : [];
 }
 
 export async function riskListCommand(ctx: CliContext, opts: { period?: string; city?: string; level?: string; limit: string; json?: boolean; employersOnly?: boolean }): Promise<void> {
@@ -103,7 +110,7 @@ export async function riskListCommand(ctx: CliContext, opts: { period?: string; 
     printJson({ period: p, employers, cities });
     return;
   }
-  console.log(`employers at risk in ${p}${opts.city !== undefined ? ` (${cityName(opts.city)})` : ''}${level !== undefined ? `, level ${levelName(level)} and above` : ''}:`);
+  printLine(`employers at risk in ${p}${opts.city !== undefined ? ` (${cityName(opts.city)})` : ''}${level !== undefined ? `, level ${levelName(level)} and above` : ''}:`);
   printTable(
     employers.map((e) => ({
       level: e.level !== null ? levelName(e.level) : '',
@@ -119,8 +126,8 @@ export async function riskListCommand(ctx: CliContext, opts: { period?: string; 
     ['level', 'uscc', 'name', 'city', 'industry', 'workforce', 'probability', 'at_stake', 'rules'],
   );
   if (opts.employersOnly === true) return;
-  console.log('');
-  console.log('cities:');
+  printLine('');
+  printLine('cities:');
   printTable(
     cities
       .filter((c) => c.industry_section === '*')

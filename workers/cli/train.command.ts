@@ -1,11 +1,12 @@
 import { existsSync, realpathSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { TrainingConfig } from '../../config/training.schema.js';
 import { registryRoot, SHIPPED_MODEL_DIR } from '../../models/registry.js';
 import { trainArtifact, trainStage, type TrainOptions, type TrainStageResult, type TrainSummary } from '../train.stage.js';
 import type { CliContext } from './context.js';
 import { whoami } from './models.commands.js';
-import { intOption, printJson, UsageError } from './output.js';
+import { intOption, printJson, UsageError, printLine } from './output.js';
 import { trainProgress } from './progress.js';
 
 export { trainArtifact, type TrainOptions, type TrainSummary } from '../train.stage.js';
@@ -36,8 +37,11 @@ export interface TrainCommandOptions {
 
 const KINDS = ['tcn', 'gru', 'mlp', 'logistic'] as const;
 
-export async function trainCommand(ctx: CliContext, opts: TrainCommandOptions): Promise<void> {
-  const t = ctx.config.training;
+/** What a training runs with: each flag given, else its setting (TRAIN_EPOCHS, TRAIN_KIND, TRAIN_HOLDOUT_MONTHS, training.seed, training.negatives). */
+export function trainSettings(
+  t: TrainingConfig,
+  opts: Pick<TrainCommandOptions, 'epochs' | 'seed' | 'negatives' | 'kind' | 'holdoutMonths'>,
+): { epochs: number; seed: number; negatives: number; kind: TrainOptions['kind']; holdoutMonths: number } {
   const epochs = opts.epochs !== undefined ? intOption('epochs', opts.epochs, 1, 500) : t.epochs;
   const seed = opts.seed !== undefined ? intOption('seed', opts.seed, 0, 2 ** 31 - 1) : t.seed;
   const negatives = opts.negatives !== undefined ? Number(opts.negatives) : t.negatives;
@@ -45,6 +49,11 @@ export async function trainCommand(ctx: CliContext, opts: TrainCommandOptions): 
   const kind = opts.kind ?? t.kind;
   if (!(KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kind must be tcn, gru, mlp or logistic, got "${kind}"`);
   const holdoutMonths = opts.holdoutMonths !== undefined ? intOption('holdout-months', opts.holdoutMonths, 1, 12) : t.holdoutMonths;
+  return { epochs, seed, negatives, kind: kind as TrainOptions['kind'], holdoutMonths };
+}
+
+export async function trainCommand(ctx: CliContext, opts: TrainCommandOptions): Promise<void> {
+  const { epochs, seed, negatives, kind, holdoutMonths } = trainSettings(ctx.config.training, opts);
   const progress = trainProgress(opts.json);
   const common = {
     ...(opts.from !== undefined ? { from: opts.from } : {}),
@@ -52,7 +61,7 @@ export async function trainCommand(ctx: CliContext, opts: TrainCommandOptions): 
     epochs,
     seed,
     negatives,
-    kind: kind as TrainOptions['kind'],
+    kind,
     progress,
   };
 
@@ -101,30 +110,30 @@ export async function trainCommand(ctx: CliContext, opts: TrainCommandOptions): 
   }
   if (opts.json) printJson(summary);
   else {
-    console.log(`trained ${summary.kind} on ${summary.examples} examples (${summary.positives} positive) from ${summary.window.from} to ${summary.window.to}, backend ${summary.backend}`);
-    console.log(`validation: ${JSON.stringify(summary.metrics)}`);
-    console.log(`artifact: ${summary.artifact}${intoShipped ? ' (the shipped model, replaced)' : ' (not in the model registry: point MODEL_DIR at it to score with it)'}`);
+    printLine(`trained ${summary.kind} on ${summary.examples} examples (${summary.positives} positive) from ${summary.window.from} to ${summary.window.to}, backend ${summary.backend}`);
+    printLine(`validation: ${JSON.stringify(summary.metrics)}`);
+    printLine(`artifact: ${summary.artifact}${intoShipped ? ' (the shipped model, replaced)' : ' (not in the model registry: point MODEL_DIR at it to score with it)'}`);
   }
 }
 
 function printStage(r: TrainStageResult): void {
   if (r.skipped) {
-    console.log(`nothing to train: ${r.reason}`);
+    printLine(`nothing to train: ${r.reason}`);
     return;
   }
   const ap = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(4));
-  console.log(`trained ${r.kind} on ${r.examples} examples (${r.positives} positive) from ${r.trainingWindow.from} to ${r.trainingWindow.to}, backend ${r.backend}`);
+  printLine(`trained ${r.kind} on ${r.examples} examples (${r.positives} positive) from ${r.trainingWindow.from} to ${r.trainingWindow.to}, backend ${r.backend}`);
   const h = r.holdout;
-  console.log(`held out ${h.window.from}..${h.window.to}: ${h.n} examples, ${h.positives} positive`);
-  console.log(`  candidate ${r.version}: average precision ${ap(h.candidate.averagePrecision)}, log-loss ${ap(h.candidate.logLoss)}`);
-  console.log(
+  printLine(`held out ${h.window.from}..${h.window.to}: ${h.n} examples, ${h.positives} positive`);
+  printLine(`  candidate ${r.version}: average precision ${ap(h.candidate.averagePrecision)}, log-loss ${ap(h.candidate.logLoss)}`);
+  printLine(
     h.current.averagePrecision === null
       ? `  current   ${h.current.version}: not scored (${h.current.note ?? 'no score'})`
       : `  current   ${h.current.version}: average precision ${ap(h.current.averagePrecision)}, log-loss ${ap(h.current.logLoss)}`,
   );
-  console.log(r.promoted ? `promoted ${r.version}: ${r.reason}` : `not promoted (${r.status}): ${r.reason}`);
-  console.log(`artifact: ${r.artifact}`);
-  if (r.modelDirOverride !== null) console.log(`note: MODEL_DIR is set (${r.modelDirOverride}): scoring keeps loading it, not the registry's current version`);
+  printLine(r.promoted ? `promoted ${r.version}: ${r.reason}` : `not promoted (${r.status}): ${r.reason}`);
+  printLine(`artifact: ${r.artifact}`);
+  if (r.modelDirOverride !== null) printLine(`note: MODEL_DIR is set (${r.modelDirOverride}): scoring keeps loading it, not the registry's current version`);
 }
 
 /** The absolute path with symbolic links resolved as far as it exists, so two spellings of one folder compare equal. */

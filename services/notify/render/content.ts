@@ -1,5 +1,5 @@
 /** Fixed wording shared by the HTML and the text part. */
-import type { EmployerAlertView, NotificationKind, NotificationPayload } from '../notification.types.js';
+import type { EmployerAlertView, NightIssues, NotificationKind, NotificationPayload } from '../notification.types.js';
 import { cleanText } from './escape.js';
 import { feedName, kindName } from './labels.js';
 import { consoleBase, isResolved, MAX_CHARTS, sortEmployers } from './model.js';
@@ -55,6 +55,21 @@ export function missingNotice(m: { cityName: string; feeds: string[] }): string 
 
 export function failedNotice(n: number): string {
   return `有 ${n} 封邮件投递失败，请运维处理`;
+}
+
+const STAGE_NAMES: Readonly<Record<string, string>> = { ingest: '数据载入', score: '评分', alerts: '预警生成' };
+
+/** The night's problems ops must know of, one line each (raw, not escaped): batches not loaded, stalls re-driven. */
+export function nightNotices(issues: NightIssues | null | undefined): string[] {
+  if (issues === null || issues === undefined) return [];
+  const out = issues.missingBatches.map(
+    (b) => `数据批次未能载入：${cleanText(b.source)}/${cleanText(b.file)}（${feedName(cleanText(b.feed))} ${cleanText(b.period)}，状态 ${cleanText(b.status)}）；所涉市（州）按“数据缺失”评分，下次轮询将重试`,
+  );
+  if (issues.redrives > 0) {
+    const stages = [...new Set(issues.stalledAt.map((s) => STAGE_NAMES[s] ?? cleanText(s)))].join('、');
+    out.push(`本次夜间运行曾停滞，调度程序已自动恢复 ${issues.redrives} 次（${stages}阶段），请运维查看日志`);
+  }
+  return out;
 }
 
 /** What both parts are built from. */

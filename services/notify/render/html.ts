@@ -12,6 +12,7 @@ import {
   failedNotice,
   intro,
   missingNotice,
+  nightNotices,
   nextSteps,
   type ChartState,
   type Prepared,
@@ -166,6 +167,7 @@ export function renderHtml(x: Prepared, subject: string): string {
 
   for (const m of p.dataMissing) out.push(notice(h(missingNotice(m))));
   if (p.failedDeliveries > 0) out.push(notice(h(failedNotice(count(p.failedDeliveries)))));
+  for (const n of nightNotices(p.nightIssues)) out.push(notice(h(n)));
 
   if (p.summary !== null && p.summary.length > 0) {
     out.push(`<h2 style="${H2}">各市（州）预警情况</h2>`, summaryTable(p.summary));

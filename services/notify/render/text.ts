@@ -5,7 +5,7 @@
  */
 import type { CityAlertView, CitySummaryRow, EmployerAlertView } from '../notification.types.js';
 import { line, num } from './escape.js';
-import { CHART_CAP_NOTE, FOOTER, failedNotice, intro, missingNotice, nextSteps, unlistedNote, type Prepared } from './content.js';
+import { CHART_CAP_NOTE, FOOTER, failedNotice, intro, missingNotice, nextSteps, nightNotices, unlistedNote, type Prepared } from './content.js';
 import { alertKindName, changeWithPrevious, levelName, levelShort } from './labels.js';
 import { alertUrl, claimsRatio, count, percent, rulesOf, shortName, summaryTotals } from './model.js';
 
@@ -80,9 +80,11 @@ export function renderText(x: Prepared): string {
   if (p.recipient.name !== null && p.recipient.name.trim() !== '') out.push(`${line(p.recipient.name)}：您好！`);
   out.push(intro(p.kind));
 
-  if (p.dataMissing.length > 0 || p.failedDeliveries > 0) out.push('');
+  const night = nightNotices(p.nightIssues);
+  if (p.dataMissing.length > 0 || p.failedDeliveries > 0 || night.length > 0) out.push('');
   for (const m of p.dataMissing) out.push(`！！${line(missingNotice(m))}`);
   if (p.failedDeliveries > 0) out.push(`！！${failedNotice(count(p.failedDeliveries))}`);
+  for (const n of night) out.push(`！！${line(n)}`);
 
   if (p.summary !== null && p.summary.length > 0) {
     section(out, '各市（州）预警情况');
