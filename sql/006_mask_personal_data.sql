@@ -3,8 +3,10 @@
 -- duplicates and the rest verbatim, reasons could quote a value, and names
 -- holding a landline written (028)85123456, 028 8512 3457 or 02885123458, or
 -- an old 15-digit ID number, were loaded. This masks them where they lie:
--- quarantine (raw, reason, column), batch reasons, and employer names in
--- the facts and what was derived from them (risk rows, alerts, the pack).
+-- quarantine (raw, reason, column), batch reasons, employer names in the
+-- facts and what was derived from them (risk rows, alerts, the pack), and
+-- the strings of alerts' evidence and e-mails' frozen payloads (an e-mail
+-- still pending would otherwise be sent with them).
 --
 -- The same findings as maskPii, in SQL: 18-digit ID numbers with a birth
 -- date (right check character, or a plausible region and a working-age
@@ -115,6 +117,24 @@ UPDATE alert SET name = pg_temp.ews_mask_pii(name)
 UPDATE series_pack SET name = pg_temp.ews_mask_pii(name)
  WHERE name ~ '([0-9０-９][^0-9０-９]*){10}|[@＠]' AND name <> pg_temp.ews_mask_pii(name);
 
+-- Every string in a JSON document, at any depth; the recipient (an office's address the send needs) left as it is.
+CREATE OR REPLACE FUNCTION pg_temp.ews_mask_jsonb(j jsonb) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  CASE jsonb_typeof(j)
+    WHEN 'string' THEN RETURN to_jsonb(pg_temp.ews_mask_pii(j #>> '{}'));
+    WHEN 'array' THEN RETURN (SELECT coalesce(jsonb_agg(pg_temp.ews_mask_jsonb(e) ORDER BY i), '[]'::jsonb) FROM jsonb_array_elements(j) WITH ORDINALITY a(e, i));
+    WHEN 'object' THEN RETURN (SELECT coalesce(jsonb_object_agg(k, CASE WHEN k = 'recipient' THEN v ELSE pg_temp.ews_mask_jsonb(v) END), '{}'::jsonb) FROM jsonb_each(j) o(k, v));
+    ELSE RETURN j;
+  END CASE;
+END $$;
+
+UPDATE alert SET evidence = pg_temp.ews_mask_jsonb(evidence)
+ WHERE evidence::text ~ '([0-9０-９][^0-9０-９]*){10}|[@＠]' AND evidence <> pg_temp.ews_mask_jsonb(evidence);
+UPDATE notification SET payload = pg_temp.ews_mask_jsonb(payload)
+ WHERE payload::text ~ '([0-9０-９][^0-9０-９]*){10}|[@＠]' AND payload <> pg_temp.ews_mask_jsonb(payload);
+
+DROP FUNCTION pg_temp.ews_mask_jsonb(jsonb);
 DROP FUNCTION pg_temp.ews_mask_pii(text);
 DROP FUNCTION pg_temp.ews_is_id15(text);
 DROP FUNCTION pg_temp.ews_is_id18(text);

@@ -22,3 +22,13 @@ CREATE TABLE night (
 );
 CREATE INDEX night_unfinished_idx ON night (progress_at) WHERE stage <> 'done';
 CREATE INDEX night_run_idx ON night (run_id);
+
+-- When a night last made progress: a job of it that finished, or one of its
+-- batches being loaded (an ingest job says nothing to the night itself).
+CREATE VIEW night_progress AS
+SELECT n.night_key,
+       greatest(n.progress_at, (
+         SELECT max(greatest(b.started_at, b.finished_at))
+           FROM jsonb_array_elements(n.batches) p
+           JOIN batch b ON b.sha256 = p->'entry'->>'sha256' AND b.feed = p->'entry'->>'feed')) AS last_progress
+  FROM night n;

@@ -193,6 +193,6 @@ describe('a night the database keeps track of', () => {
     expect(received).toHaveLength(ids.length);
     expect(new Set(received.map((m) => m.messageId)).size).toBe(ids.length);
     // The summary tells ops the night stalled and was re-driven.
-    expect(received.some((m) => (m.text ?? '').includes('本次夜间运行曾停滞'))).toBe(true);
+    expect(received.some((m) => (m.text ?? '').includes('调度程序已自动重新驱动'))).toBe(true);
   }, 240_000);
 });

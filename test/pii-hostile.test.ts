@@ -240,7 +240,7 @@ function buildBatch(
     lines.push(`{"${KEY[spec.feed]}": "x", "${EXTRA}": "${planter.plant('mobile spaced', where('invalid JSON'))}" oops}`);
     lines.push(`["${planter.plant('landline compact', where('not an object'))}", "${planter.plant('id15', where('not an object'))}", "${planter.plant('email', where('not an object'))}"]`);
     lines.push(JSON.stringify({ ...first, [EXTRA]: { phone: planter.plant('landline (028)', where('a nested value')) } }));
-    // An identifier as a key.
+    // An identifier as a key (its column withheld: the row is refused as a duplicate of the first).
     lines.push(JSON.stringify({ ...first, [planter.plant('mobile', where('a key'))]: 'x' }));
     // A duplicate JSON key: the identifier in the value JSON.parse drops, and the row a duplicate of the first good one.
     const dup = jsonLine(columns, { ...first, [EXTRA]: '' });
@@ -434,7 +434,9 @@ describe('a feed full of personal data', () => {
     expect(q.filter((r) => r.reason.startsWith('a quoted field is never closed') && r.raw.includes('[phone]')).length).toBe(8);
     expect(q.filter((r) => r.reason.startsWith('not valid JSON') && r.raw.includes('[phone]')).length).toBe(8);
     expect(q.filter((r) => r.reason.startsWith('duplicate:') && r.raw.includes('[id-number]')).length).toBe(8);
-    expect(q.filter((r) => r.column_name === '[phone]').length).toBe(8);
+    // An identifier as a column name withholds that column, not the row: here the row repeats the first good one's key.
+    expect(q.filter((r) => r.reason.startsWith('duplicate:') && r.raw.includes('"[phone]"')).length).toBe(8);
+    expect(q.filter((r) => r.column_name === '[phone]')).toEqual([]);
   });
 
   it('leaves no identifier in any table, log line, command output or e-mail', async () => {
@@ -581,6 +583,19 @@ describe('migration 006 on personal data stored before', () => {
           { bucket: 2, uscc: '91510100MA6C5XXXX2', period: '2026-09-01', name: '成都（锦江）测试有限公司', region_code: '510104', city_code: '510100', industry_code: 'C39', insured: 1, hired: 0, separated: 0, arrears_months: 0, wage_base_total: '1.00', batch_id: batch.batch_id },
         ])
         .execute();
+      // An e-mail still waiting, and the alert behind it, with an identifier in the employer's name; the recipient is left alone.
+      const alertName = `成都${p.plant('mobile', 'alert evidence')}有限公司`;
+      await db.db
+        .insertInto('alert')
+        .values({ subject_type: 'employer', subject: '91510100MA6C5XXXX1', kind: 'layoff', city_code: '510100', name: '成都测试有限公司', status: 'open', level: 2, peak_level: 2, first_period: '2026-09-01', last_period: '2026-09-01', last_run_id: 1, evidence: { name: alertName, hits: [{ rule: 'r', note: alertName }] } })
+        .execute();
+      await db.db
+        .insertInto('notification')
+        .values({
+          dedupe_key: 'immediate:1:510100:dept@city.example', kind: 'immediate', run_id: 1, city_code: '510100', recipient: 'dept@city.example', message_id: '<m1@layoff-ews>', alert_ids: [1], raised_at: new Date(),
+          payload: { kind: 'immediate', recipient: { email: 'dept@city.example', name: null }, employers: [{ name: `成都${p.plant('id18', 'payload')}有限公司`, insured: [120, 118] }] },
+        })
+        .execute();
 
       const migration = readFileSync(fileURLToPath(new URL('../sql/006_mask_personal_data.sql', import.meta.url)), 'utf8');
       const client = await db.pool.connect();
@@ -595,7 +610,11 @@ describe('migration 006 on personal data stored before', () => {
       const q = await db.db.selectFrom('quarantine').select(['line_no', 'raw', 'reason']).orderBy('line_no').execute();
       const names = await db.db.selectFrom('social_insurance').select(['uscc', 'name']).orderBy('uscc').execute();
       const b = await db.db.selectFrom('batch').select('reason').executeTakeFirstOrThrow();
-      expect(scanner.find(JSON.stringify([q, names, b]))).toEqual([]);
+      const evidence = await db.db.selectFrom('alert').select('evidence').executeTakeFirstOrThrow();
+      const payload = await db.db.selectFrom('notification').select('payload').executeTakeFirstOrThrow();
+      expect(scanner.find(JSON.stringify([q, names, b, evidence, payload]))).toEqual([]);
+      expect(evidence.evidence).toEqual({ name: '成都[phone]有限公司', hits: [{ rule: 'r', note: '成都[phone]有限公司' }] });
+      expect(payload.payload).toEqual({ kind: 'immediate', recipient: { email: 'dept@city.example', name: null }, employers: [{ name: '成都[id-number]有限公司', insured: [120, 118] }] });
       expect(q.slice(0, FORM_NAMES.length).every((r) => /^91510100MA6C5XXXX1,四川\[(id-number|phone|email)\]公司,510104,C39,2026-09,120$/.test(r.raw))).toBe(true);
       expect(q.at(-1)).toEqual({ line_no: 100, reason: 'insured -3: must not be negative', raw: '91510100MA6C5XXXX1,（成都）测试有限公司,510104,C39,2026-09,-3,13800.00' });
       expect(names.map((n) => n.name)).toEqual(['成都[phone]贸易有限公司', '成都（锦江）测试有限公司']);

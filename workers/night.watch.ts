@@ -5,7 +5,6 @@ import type { Logger } from '../services/log.js';
 import { nightAction, watchIntervalMs, type JobState, type NightJobs } from '../services/nightly/night.policy.js';
 import { NightRepository, type UnfinishedNight } from '../services/nightly/night.repository.js';
 import { pollAll } from '../services/nightly/nightly.service.js';
-import { NotificationRepository } from '../services/notify/notification.repository.js';
 import { raiseAlertsJobId } from './jobs.catalog.js';
 import { nightRootId, scoreCitiesId, scoreShardId, type NightFlows } from './night.flow.js';
 import type { QueueSet } from './worker.js';
@@ -17,8 +16,9 @@ import type { QueueSet } from './worker.js';
  * from what the database says is missing (night.policy.ts decides; job ids
  * are the night's own, so nothing runs twice) and reported: a warning in
  * the log, the night's incidents (the province summary e-mail lists them)
- * and /metrics (ews_night_redrives_total, ews_nights_stalled); e-mails
- * left in the outbox longer than that are swept again.
+ * and /metrics (ews_night_redrives_total, ews_nights_stalled). E-mails
+ * left in the outbox are the sweep's (NOTIFY_SWEEP_MS), whose schedule the
+ * watch puts back when Redis lost it.
  */
 
 export interface NightWatchDeps {
@@ -38,7 +38,6 @@ export interface WatchPass {
   reported: { key: string; what: string }[];
   finished: number;
   schedulesRestored: string[];
-  swept: boolean;
 }
 
 /** The job schedulers the scheduler role keeps: put in place at start, and again whenever one is missing. */
@@ -86,7 +85,7 @@ export async function watchNights(deps: NightWatchDeps): Promise<WatchPass> {
   const { config, database, log, queues, flows } = deps;
   const stallMs = config.nightly.stallMs;
   const nights = new NightRepository(database);
-  const pass: WatchPass = { idle: 0, redriven: [], reported: [], finished: 0, schedulesRestored: [], swept: false };
+  const pass: WatchPass = { idle: 0, redriven: [], reported: [], finished: 0, schedulesRestored: [] };
 
   // Every scheduler upserts these at start; Redis restarted without persistence has forgotten them.
   const missing = new Set<string>();
@@ -139,18 +138,13 @@ export async function watchNights(deps: NightWatchDeps): Promise<WatchPass> {
             : which === 'cities' ? [queues.queues.score, scoreCitiesId(runId)]
             : [queues.queues.score, scoreShardId(runId, which)];
           const job = (await queue.getJob(id));
-          if (job !== undefined && (await job.isFailed())) await job.retry('failed');
+          // A whole new round of attempts, with their backoff (retry alone keeps attemptsMade: one more try).
+          if (job !== undefined && (await job.isFailed())) await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
         }
         break;
     }
     pass.redriven.push({ key: night.key, action: action.kind, what: action.what });
     log.warn({ night: night.key, stage: night.stage, idleS, action: action.kind }, `night ${night.key} had made no progress for ${idleS} s and was re-driven: ${action.what}`);
-  }
-
-  // E-mails waiting longer than the stall time: their jobs were lost or ran out of attempts.
-  if ((await new NotificationRepository(database).unsentOlderThan(stallMs)) > 0) {
-    await queues.queues.notify.add('notify-sweep', {}, { removeOnComplete: true, removeOnFail: 100 });
-    pass.swept = true;
   }
   return pass;
 }

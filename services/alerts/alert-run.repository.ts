@@ -208,7 +208,7 @@ export class AlertRunRepository {
     const rows = await sql<{ missing_batches: NightIssues['missingBatches']; redrives: number; incidents: { stage: string }[] }>`
       SELECT missing_batches, redrives, incidents FROM night WHERE run_id = ${runId}`.execute(this.db);
     const r = rows.rows[0];
-    if (r === undefined || (r.missing_batches.length === 0 && r.redrives === 0)) return null;
+    if (r === undefined || (r.missing_batches.length === 0 && r.incidents.length === 0)) return null;
     return {
       missingBatches: r.missing_batches.map((m) => ({ source: m.source, file: m.file, feed: m.feed, period: m.period, status: m.status })),
       redrives: r.redrives,

@@ -75,9 +75,9 @@ export class MetricsRepository {
   async nightTotals(stallMs: number): Promise<{ redrives: number; stalled: number; unfinished: number }> {
     const rows = await sql<{ redrives: number; stalled: number; unfinished: number }>`
       SELECT coalesce(sum(redrives), 0)::int AS redrives,
-             count(*) FILTER (WHERE stage <> 'done' AND progress_at < now() - make_interval(secs => ${stallMs / 1000}))::int AS stalled,
-             count(*) FILTER (WHERE stage <> 'done')::int AS unfinished
-        FROM night`.execute(this.database.db);
+             count(*) FILTER (WHERE n.stage <> 'done' AND p.last_progress < now() - make_interval(secs => ${stallMs / 1000}))::int AS stalled,
+             count(*) FILTER (WHERE n.stage <> 'done')::int AS unfinished
+        FROM night n JOIN night_progress p USING (night_key)`.execute(this.database.db);
     return rows.rows[0] ?? { redrives: 0, stalled: 0, unfinished: 0 };
   }
 

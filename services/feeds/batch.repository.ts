@@ -282,11 +282,13 @@ export class BatchRepository {
     // that batch's restatement of this one, as if this batch had come first:
     // the history of a feed-period does not depend on the order its batches
     // were loaded in (a late or retried older batch counts the same).
+    // (Filings are kept by filing id, not replaced per employer: a late
+    // batch's filings are stored beside the newer ones, nothing is shadowed.)
     let shadowed = 0;
-    if (newerLoaded) {
+    if (newerLoaded && spec.feed !== 'layoff_filings') {
       const kept = await client.query<{ rows: number }>(
         `WITH kept AS (
-           SELECT f.batch_id FROM ${spec.table} f JOIN ${stg} s ON ${match} JOIN batch b ON b.batch_id = f.batch_id
+           SELECT DISTINCT ON (s._line) f.batch_id FROM ${spec.table} f JOIN ${stg} s ON ${match} JOIN batch b ON b.batch_id = f.batch_id
             WHERE f.period = $2::date AND s._reason IS NULL AND b.order_key > $3),
          per AS (SELECT batch_id, count(*)::int AS n FROM kept GROUP BY batch_id),
          recorded AS (

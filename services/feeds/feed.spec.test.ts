@@ -57,11 +57,19 @@ describe('a row holding personal data', () => {
     expect(r).toEqual({ ok: false, problems: [{ column: 'uscc', message: 'uscc: looks like a personal ID number (公民身份号码); value withheld' }], withheld: new Set(['uscc']) });
   });
 
-  it('a column name that is an identifier is reported masked', async () => {
+  it('a column whose name is an identifier is withheld, and the row goes on (one such name in a CSV header must not refuse every row)', async () => {
     const [record] = await records(`${JSON.stringify({ uscc: USCC, name: '成都贸易有限公司', region_code: '510104', industry_code: 'C39', period: '2026-10', insured: 1, hired: 0, separated: 0, arrears_months: 0, wage_base_total: '1.00', '13800138000': 'x' })}\n`, true);
     const r = FEEDS.social_insurance.validate(record as SourceRecord, '2026-10');
-    expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.problems).toEqual([{ column: '[phone]', message: 'a column name looks like a phone number; it and its value withheld' }]);
+    expect(r.ok).toBe(true);
+  });
+
+  it('a CSV header with an identifier as a column name: every row goes on, without that column', async () => {
+    const rows = await records(`${HEADER},028-85123456\n${USCC},成都贸易有限公司,510104,C39,2026-10,120,3,2,0,720000.00,x\n${USCC.slice(0, 17)}0,成都商贸有限公司,510104,C39,2026-10,80,1,1,0,1.00,y\n`);
+    expect(rows).toHaveLength(2);
+    const results = rows.map((r) => FEEDS.social_insurance.validate(r, '2026-10'));
+    expect(results[0]?.ok).toBe(true);
+    // The second row's own defect (its check character) is what refuses it, not the header.
+    expect(results[1]).toMatchObject({ ok: false, problems: [{ column: 'uscc' }] });
   });
 
   it('an all-digit employer code, amounts and counts are not personal data', async () => {

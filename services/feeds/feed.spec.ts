@@ -52,8 +52,10 @@ class RowReader {
 
   constructor(private readonly record: SourceRecord) {
     // Personal data anywhere, known column or not, in a value or in a column's
-    // name, withholds that column: the problem names the column (masked when
-    // the name itself is the identifier), never the value.
+    // name, withholds that column. In a value, the row is refused and the
+    // problem names the column, never the value. As a column's name (no feed
+    // has such a column: an unknown one), the column is withheld and the row
+    // goes on: one such name in a CSV header must not refuse every row.
     const { columns, fields } = record;
     const checkNames = columns !== cleanColumns;
     let namesClean = true;
@@ -63,7 +65,7 @@ class RowReader {
         const inName = findPii(column);
         if (inName !== undefined) {
           namesClean = false;
-          this.withhold(column, `a column name looks like ${PII_LABEL[inName]}; it and its value withheld`);
+          (this.hidden ??= new Set()).add(column);
           continue;
         }
       }

@@ -66,7 +66,7 @@ export function parseManifest(text: string, where: string): Manifest {
   const generatedAt = typeof raw.generated_at === 'string' ? raw.generated_at : undefined;
   const stamp = generatedAt !== undefined ? Date.parse(generatedAt) : NaN;
   if (generatedAt !== undefined && Number.isNaN(stamp)) {
-    throw new ManifestError(`${where}: manifest.json generated_at "${maskPii(generatedAt.slice(0, 40))}" is not a date-time`);
+    throw new ManifestError(`${where}: manifest.json generated_at "${maskPii(generatedAt).slice(0, 40)}" is not a date-time`);
   }
   // Seconds × 10,000 + position stays exact in a double and in bigint.
   const base = Number.isNaN(stamp) ? 0 : Math.floor(stamp / 1000) * 10_000;

@@ -193,15 +193,12 @@ export class NightRepository {
 
   /** Nights not done whose last progress is older than `idleMs`, oldest first. */
   async idle(idleMs: number, limit = 50): Promise<UnfinishedNight[]> {
-    // A batch of the night being loaded or just loaded is progress too (an ingest job says nothing to the night).
+    // Progress as the night_progress view has it: a job of the night, or one of its batches being loaded.
     const rows = await sql<RawNight & { idle_s: number; run_status: UnfinishedNight['runStatus']; run_period: string | null; alerts_done: boolean }>`
       SELECT ${COLUMNS}, extract(epoch FROM now() - n.last_progress)::float8 AS idle_s, r.status AS run_status,
              to_char(r.period, 'YYYY-MM') AS run_period,
              EXISTS (SELECT 1 FROM alert_run a WHERE a.run_id = n.run_id) AS alerts_done
-        FROM (SELECT night.*, greatest(progress_at, (
-                SELECT max(greatest(b.started_at, b.finished_at)) FROM jsonb_array_elements(night.batches) p
-                  JOIN batch b ON b.sha256 = p->'entry'->>'sha256' AND b.feed = p->'entry'->>'feed')) AS last_progress
-                FROM night WHERE stage <> 'done') n
+        FROM (SELECT night.*, p.last_progress FROM night JOIN night_progress p USING (night_key) WHERE night.stage <> 'done') n
         LEFT JOIN score_run r ON r.run_id = n.run_id
        WHERE n.last_progress < now() - make_interval(secs => ${idleMs / 1000})
        ORDER BY n.last_progress
@@ -227,15 +224,5 @@ export class NightRepository {
   async list(limit: number): Promise<NightRow[]> {
     const rows = await sql<RawNight>`SELECT ${COLUMNS} FROM night n ORDER BY n.started_at DESC LIMIT ${limit}`.execute(this.database.db);
     return rows.rows.map(toNight);
-  }
-
-  /** Re-drives and nights left unfinished, for /metrics. */
-  async totals(idleMs: number): Promise<{ redrives: number; stalled: number; unfinished: number }> {
-    const rows = await sql<{ redrives: number; stalled: number; unfinished: number }>`
-      SELECT coalesce(sum(redrives), 0)::int AS redrives,
-             count(*) FILTER (WHERE stage <> 'done' AND progress_at < now() - make_interval(secs => ${idleMs / 1000}))::int AS stalled,
-             count(*) FILTER (WHERE stage <> 'done')::int AS unfinished
-        FROM night`.execute(this.database.db);
-    return rows.rows[0] ?? { redrives: 0, stalled: 0, unfinished: 0 };
   }
 }

@@ -19,7 +19,7 @@ import { classifySendError, openTransport, type MailTransport } from './transpor
  *    (4xx, connection trouble: retried with backoff).
  *
  * Step 3 after an accepted send is retried (a database restart takes
- * seconds) for up to half the lease, so a blip between the relay's 250 and
+ * seconds) until the lease is nearly over, so a blip between the relay's 250 and
  * our commit does not send the e-mail again. The one window left is a
  * process killed after the relay has the message and before that commit:
  * the row stays `sending`, and after the lease it is sent again with the
@@ -53,6 +53,7 @@ export class PermanentDeliveryError extends Error {
 export async function deliverNotification(deps: DeliverDeps, notificationId: number): Promise<DeliveryOutcome> {
   const { database, transport, log } = deps;
   const outbox = new NotificationRepository(database);
+  const claimedAt = Date.now();
   const row = await outbox.claim(notificationId, deps.leaseMs);
   if (!row) {
     const status = await outbox.status(notificationId);
@@ -85,18 +86,19 @@ export async function deliverNotification(deps: DeliverDeps, notificationId: num
     log.warn({ notificationId, kind: row.kind, attempt: row.attempts, code: smtpCode(err) }, 'notification send failed, will retry');
     throw new TransientDeliveryError(reason);
   }
-  await recordSent(outbox, notificationId, response, deps, row.message_id);
+  await recordSent(outbox, notificationId, response, deps, row.message_id, claimedAt);
   log.debug({ notificationId, kind: row.kind, attempt: row.attempts }, 'notification sent');
   return { status: 'sent', notificationId, response };
 }
 
 /**
  * sending → sent after the relay accepted: retried with backoff while the
- * database is unreachable, for up to half the lease (after the lease the
- * row would be claimed and sent again).
+ * database is unreachable, until shortly before the lease taken at the
+ * claim runs out (after it, another sender may claim the row and send it
+ * again: better that than an e-mail recorded nowhere).
  */
-async function recordSent(outbox: NotificationRepository, notificationId: number, response: string, deps: DeliverDeps, messageId: string): Promise<void> {
-  const deadline = Date.now() + deps.leaseMs / 2;
+async function recordSent(outbox: NotificationRepository, notificationId: number, response: string, deps: DeliverDeps, messageId: string, claimedAt: number): Promise<void> {
+  const deadline = claimedAt + deps.leaseMs - Math.max(1_000, deps.leaseMs / 10);
   for (let attempt = 1, delay = 200; ; attempt++, delay = Math.min(delay * 2, 5_000)) {
     try {
       await outbox.markSent(notificationId, response);

@@ -86,14 +86,6 @@ export class NotificationRepository {
     return rows.rows.map((r) => Number(r.notification_id));
   }
 
-  /** How many e-mails have waited in the outbox (pending, or sending past its lease) longer than `ms`. */
-  async unsentOlderThan(ms: number): Promise<number> {
-    const rows = await sql<{ n: number }>`
-      SELECT count(*)::int AS n FROM notification
-       WHERE status IN ('pending', 'sending') AND created_at < now() - make_interval(secs => ${ms / 1000})`.execute(this.database.db);
-    return rows.rows[0]?.n ?? 0;
-  }
-
   /** The kind of each notification given (ids not found are left out). */
   async kinds(ids: readonly number[]): Promise<Map<number, string>> {
     const kinds = new Map<number, string>();

@@ -63,6 +63,8 @@ export interface SmtpSink {
   nextHang(timeoutMs?: number): Promise<void>;
   /** Messages whose DATA has been read and whose 250 is being held back by `acceptDelayMs`. */
   readonly accepting: number;
+  /** Ends the hold of every message being held back now (a test's gate instead of waiting the delay out). */
+  releaseAccepting(): void;
   /** Stops listening and drops open connections (server "down"); received mail is kept. */
   stop(): Promise<void>;
   /** Listens again on the SAME port (server "back"). */
@@ -118,6 +120,7 @@ class Sink implements SmtpSink {
   private unclaimedHangs = 0;
   private closed = false;
   accepting = 0;
+  private readonly held = new Set<() => void>();
 
   constructor(
     port: number,
@@ -183,6 +186,10 @@ class Sink implements SmtpSink {
       waiter.reject(err);
     }
     this.events.emit('closed');
+  }
+
+  releaseAccepting(): void {
+    for (const done of [...this.held]) done();
   }
 
   waitFor(n: number, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<ReceivedMail[]> {
@@ -278,7 +285,15 @@ class Sink implements SmtpSink {
     const delay = this.faults.acceptDelayMs ?? 0;
     if (delay > 0) {
       this.accepting += 1;
-      await new Promise((r) => setTimeout(r, delay));
+      await new Promise<void>((r) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          this.held.delete(done);
+          r();
+        };
+        const timer = setTimeout(done, delay);
+        this.held.add(done);
+      });
       this.accepting -= 1;
     }
     let mail: ReceivedMail;

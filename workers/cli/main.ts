@@ -3,6 +3,7 @@ import { ConfigError } from '../../config/config.load.js';
 import { MigrationError } from '../../services/db/migrate.js';
 import { ManifestError } from '../../services/feeds/manifest.js';
 import { SourceError } from '../../services/feeds/source.js';
+import { maskPii } from '../../services/domain/pii.js';
 import { CliContext } from './context.js';
 import { demoCommand } from './demo.command.js';
 import { batchesCommand, ingestCommand, migrateCommand, quarantineCommand } from './feeds.commands.js';
@@ -32,7 +33,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let exitCode: number = EXIT.ok;
   /** A command whose work partly failed: each part on stderr, and exit code 3. */
   const partly = (command: string, shortfalls: readonly Shortfall[]): void => {
-    for (const line of shortfallLines(command, shortfalls)) process.stderr.write(`${line}\n`);
+    for (const line of shortfallLines(command, shortfalls)) process.stderr.write(`${maskPii(line)}\n`);
     if (shortfalls.length > 0) exitCode = EXIT.partial;
   };
 
@@ -41,7 +42,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description('layoff-ews: early warning of large-scale layoffs and unemployment risk (Sichuan)')
     .exitOverride()
     .showHelpAfterError(false)
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(maskPii(s)) });
 
   program
     .command('migrate')
@@ -272,7 +273,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       // Help and version are not failures; usage errors were printed by commander.
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    process.stderr.write(`ews: ${oneLine(err)}\n`);
+    process.stderr.write(`ews: ${maskPii(oneLine(err))}\n`);
     return err instanceof UsageError || err instanceof ConfigError ? EXIT.usage : EXIT.failed;
   } finally {
     await context?.close();

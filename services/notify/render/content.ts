@@ -65,9 +65,10 @@ export function nightNotices(issues: NightIssues | null | undefined): string[] {
   const out = issues.missingBatches.map(
     (b) => `数据批次未能载入：${cleanText(b.source)}/${cleanText(b.file)}（${feedName(cleanText(b.feed))} ${cleanText(b.period)}，状态 ${cleanText(b.status)}）；所涉市（州）按“数据缺失”评分，下次轮询将重试`,
   );
-  if (issues.redrives > 0) {
+  if (issues.stalledAt.length > 0) {
     const stages = [...new Set(issues.stalledAt.map((s) => STAGE_NAMES[s] ?? cleanText(s)))].join('、');
-    out.push(`本次夜间运行曾停滞，调度程序已自动恢复 ${issues.redrives} 次（${stages}阶段），请运维查看日志`);
+    const redriven = issues.redrives > 0 ? `，调度程序已自动重新驱动 ${issues.redrives} 次` : '';
+    out.push(`本次夜间运行曾 ${issues.stalledAt.length} 次长时间无进展（${stages}阶段）${redriven}，请运维查看日志`);
   }
   return out;
 }

@@ -441,6 +441,24 @@ describe('summary', () => {
     const ok = renderEmail(payload({ kind: 'summary', summary: rows, failedDeliveries: 0 }));
     expect(ok.text).not.toContain('投递失败');
   });
+
+  it("names the night's batches that could not be loaded and its stalls, in both parts, escaped; says nothing when there were none", () => {
+    const nightIssues = {
+      missingBatches: [{ source: 'exchange', file: 'regional-2026-10.jsonl', feed: 'regional', period: '2026-10', status: 'pending' }],
+      redrives: 1,
+      stalledAt: ['score', 'score'],
+    };
+    const r = renderEmail(payload({ kind: 'summary', cityCode: null, cityName: '四川省', summary: summaryRows(), nightIssues }));
+    for (const part of [r.text, r.html]) {
+      expect(part).toContain('数据批次未能载入：exchange/regional-2026-10.jsonl');
+      expect(part).toContain('本次夜间运行曾 2 次长时间无进展（评分阶段），调度程序已自动重新驱动 1 次');
+    }
+    const reported = renderEmail(payload({ kind: 'summary', summary: summaryRows(), nightIssues: { missingBatches: [], redrives: 0, stalledAt: ['ingest'] } }));
+    expect(reported.text).toContain('本次夜间运行曾 1 次长时间无进展（数据载入阶段），请运维查看日志');
+    // E-mails queued before the field existed have none.
+    const old = renderEmail(payload({ kind: 'summary', summary: summaryRows() }));
+    expect(old.text).not.toMatch(/未能载入|长时间无进展/);
+  });
 });
 
 describe('size', () => {
