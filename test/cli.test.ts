@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +18,7 @@ import { FeedSourceBuilder, siRow } from './harness/feed-source.js';
 import { serveSource } from './harness/http-source.js';
 import { captureLogger } from './harness/log.js';
 import { startSmtpSink } from './harness/smtp.js';
+import { freePort as closedPort } from './harness/ports.js';
 
 const BIN = fileURLToPath(new URL('../bin/ews.js', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'ews-cli-'));
@@ -54,18 +54,6 @@ function ews(args: string[], env: Record<string, string> = {}, db: Database & { 
 
 /** The command's own messages on stderr (log lines, JSON, left out). */
 const said = (r: Run): string[] => r.stderr.split('\n').filter((l) => l.startsWith('ews'));
-
-/** A loopback port nothing listens on. */
-function closedPort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = net.createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => ok(port));
-    });
-  });
-}
 
 /** Settings a whole night needs to stay small and inside this test's folders. */
 const nightEnv = (tag: string): Record<string, string> => ({

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT_HOME } from '../services/db/embedded.js';
+import { freePort } from './harness/ports.js';
 
 /**
  * `npm run demo` where people run it: a checkout in a folder only its owner
@@ -62,17 +63,6 @@ function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEn
     execFile(command, args, { cwd, env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
       done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = net.createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => ok(port));
-    });
   });
 }
 

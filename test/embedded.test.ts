@@ -8,17 +8,7 @@ import { configSchema } from '../config/config.schema.js';
 import { connectDatabase } from '../services/db/connect.js';
 import { relocatedName, ROOT_HOME } from '../services/db/embedded.js';
 import { captureLogger } from './harness/log.js';
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = net.createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => ok(port));
-    });
-  });
-}
+import { freePort } from './harness/ports.js';
 
 describe('the embedded default database', () => {
   it('starts a real PostgreSQL under the data directory, migrates it, shares it, and stops it', async () => {

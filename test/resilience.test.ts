@@ -14,9 +14,8 @@ import { openTransport } from '../services/notify/transport.js';
 import { redisConnection } from '../workers/redis.js';
 import { serve } from '../workers/serve.js';
 import { openQueues, type QueueSet } from '../workers/worker.js';
-import { startPgCluster, type PgCluster } from '../bench/faults/processes.js';
+import { startPgCluster, startRedis, type PgCluster, type RedisServer } from '../bench/faults/processes.js';
 import { captureLogger } from './harness/log.js';
-import { startRedisServer, type RedisServer } from './harness/redis-server.js';
 import { startSmtpSink, type SmtpSink } from './harness/smtp.js';
 import { until } from './harness/wait.js';
 
@@ -48,7 +47,7 @@ beforeAll(async () => {
   await admin.end();
   database = openDatabase(cluster.url('ews'), 4);
   await migrate(database.pool);
-  redis = await startRedisServer();
+  redis = await startRedis(join(dir, 'redis'), 'none');
   sink = await startSmtpSink();
 }, 120_000);
 
@@ -87,7 +86,7 @@ describe('readiness tells the truth', () => {
       await redis.stop();
       await until(async () => (await readyz(api)).status === 503, 20_000, 'readyz 503 with Redis stopped');
       expect((await readyz(api)).checks).toEqual({ postgres: true, redis: false });
-      await redis.start();
+      await redis.restart();
       await until(async () => (await readyz(api)).status === 200, 30_000, 'readyz 200 with Redis back');
 
       // The pool holds connections the server is about to end.
@@ -158,7 +157,7 @@ describe('an e-mail the relay accepted while the database restarted', () => {
 
 describe('Redis that would lose jobs', () => {
   it('is refused in production when it may evict keys, and reported at start when it persists nothing', async () => {
-    const evicting = await startRedisServer(['--save', '', '--appendonly', 'yes', '--maxmemory-policy', 'allkeys-lru', '--dir', dir]);
+    const evicting = await startRedis(join(dir, 'redis-lru'), 'aof', ['--maxmemory-policy', 'allkeys-lru']);
     try {
       const production = configFor(evicting.url, { env: 'production', api: { adminPassword: 'a-long-Secret-4-tests' } });
       await expect(serve(production, captureLogger().log, new Set(['scheduler']))).rejects.toThrow(/maxmemory-policy is allkeys-lru.*refused in production/);

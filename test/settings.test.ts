@@ -1,5 +1,4 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -29,6 +28,7 @@ import { captureLogger } from './harness/log.js';
 import { obliterateQueues } from './harness/queues.js';
 import { startSmtpSink, type SmtpSink } from './harness/smtp.js';
 import { jobResult, until } from './harness/wait.js';
+import { freePort } from './harness/ports.js';
 
 /**
  * Every setting the README documents does something, and a test shows it:
@@ -222,17 +222,6 @@ function configured(env: Record<string, string>, file?: object) {
   const cwd = mkdtempSync(join(scratch, 'cfg-'));
   if (file !== undefined) writeFileSync(join(cwd, 'ews.config.json'), JSON.stringify(file));
   return loadConfig({ env: { EWS_DATA_DIR: join(cwd, 'data'), ...env }, cwd });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = net.createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => ok(port));
-    });
-  });
 }
 
 beforeAll(async () => {

@@ -1,9 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { freePort } from '../../test/harness/ports.js';
 
 /**
  * The processes a fault night runs on, each started by this harness and no
@@ -63,16 +63,7 @@ function register(entry: { kill(): void }): () => void {
   return () => live.delete(entry);
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => done(port));
-    });
-  });
-}
+export { freePort };
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -237,14 +228,19 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** A redis-server of our own on a free port: AOF (appendfsync everysec, as production is told to run it) or no persistence at all. */
-export async function startRedis(dir: string, persistence: RedisPersistence): Promise<RedisServer> {
+/**
+ * A redis-server of our own on a free port: AOF (appendfsync everysec, as
+ * production is told to run it) or no persistence at all; `extra` arguments
+ * come last and win (a test's eviction policy, say).
+ */
+export async function startRedis(dir: string, persistence: RedisPersistence, extra: readonly string[] = []): Promise<RedisServer> {
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const args = [
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
     '--maxmemory-policy', 'noeviction',
     ...(persistence === 'aof' ? ['--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no']),
+    ...extra,
   ];
   let child: ChildProcess | undefined;
   let unregister: () => void = () => undefined;
