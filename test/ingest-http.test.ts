@@ -1,3 +1,4 @@
+import { pbkdf2 } from 'node:crypto';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,6 +95,20 @@ describe('an HTTP(S) source', () => {
     expect(out).toMatchObject({ status: 'loaded', rowsLoaded: 500 });
     expect(server.requests.get('si-short.csv')).toBe(2);
     expect(await count(P)).toBe(500);
+  });
+
+  it('a download refused before its file was open leaves nothing in the spool', async () => {
+    const b = new FeedSourceBuilder().add({ file: 'si-refused.csv', feed: 'social_insurance', period: '2025-04', rows: [siRow(1900, { period: '2025-04' })] });
+    server = await serveSource(b.dir);
+    const src = httpSource(server.url, { retries: 0 });
+    for (let i = 0; i < 5; i++) {
+      server.fail('si-refused.csv', { status: 503 });
+      // Keep libuv's four pool threads busy so the spool file's open (a pool task) comes after the 503, as on a loaded machine.
+      const busy = Array.from({ length: 4 }, () => new Promise((done) => pbkdf2('x', 'y', 60_000, 32, 'sha256', done)));
+      await expect(src.fetchBatch('si-refused.csv')).rejects.toThrow();
+      await Promise.all(busy);
+    }
+    expect(readdirSync(spoolDir).filter((f) => f.endsWith('.part'))).toEqual([]);
   });
 
   it('that hangs times out, is retried, then fails with the reason', async () => {

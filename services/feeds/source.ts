@@ -150,7 +150,11 @@ function httpSource(name: string, base: URL, token: string | undefined, options:
           });
           await new Promise<void>((ok, fail) => out.end((err?: Error | null) => (err ? fail(err) : ok())));
         } catch (err) {
+          // The file is opened asynchronously: wait until the stream is closed (and so the file
+          // created) before removing it, or a failure before the open leaves an empty .part behind.
+          const closed = new Promise<void>((done) => (out.closed ? done() : out.once('close', () => done())));
           out.destroy();
+          await closed;
           await rm(path, { force: true });
           throw err;
         }
