@@ -40,8 +40,11 @@ export interface WatchPass {
   schedulesRestored: string[];
 }
 
-/** The job schedulers the scheduler role keeps: put in place at start, and again whenever one is missing. */
-export async function upsertSchedules(config: Config, queues: QueueSet, only?: ReadonlySet<string>): Promise<string[]> {
+/**
+ * The job schedulers the scheduler role keeps: all put in place at start;
+ * with `missingOnly`, those Redis no longer has (the watch). The ids upserted.
+ */
+export async function upsertSchedules(config: Config, queues: QueueSet, options: { missingOnly?: boolean } = {}): Promise<string[]> {
   const tz = config.nightly.timezone;
   const q = queues.queues;
   const schedules: [string, Queue, () => Promise<unknown>][] = [
@@ -52,8 +55,7 @@ export async function upsertSchedules(config: Config, queues: QueueSet, only?: R
   ];
   const done: string[] = [];
   for (const [id, queue, upsert] of schedules) {
-    if (only !== undefined && !only.has(id)) continue;
-    if (only === undefined || (await queue.getJobScheduler(id)) === undefined) {
+    if (options.missingOnly !== true || (await queue.getJobScheduler(id)) === undefined) {
       await upsert();
       done.push(id);
     }
@@ -88,13 +90,8 @@ export async function watchNights(deps: NightWatchDeps): Promise<WatchPass> {
   const pass: WatchPass = { idle: 0, redriven: [], reported: [], finished: 0, schedulesRestored: [] };
 
   // Every scheduler upserts these at start; Redis restarted without persistence has forgotten them.
-  const missing = new Set<string>();
-  for (const id of deps.restoreSchedules === true ? ['nightly', 'catch-up', 'notify-sweep', 'retrain'] : []) {
-    const queue = id === 'notify-sweep' ? queues.queues.notify : id === 'retrain' ? queues.queues.train : queues.queues.nightly;
-    if ((await queue.getJobScheduler(id)) === undefined) missing.add(id);
-  }
-  if (missing.size > 0) {
-    pass.schedulesRestored = await upsertSchedules(config, queues, missing);
+  if (deps.restoreSchedules === true) pass.schedulesRestored = await upsertSchedules(config, queues, { missingOnly: true });
+  if (pass.schedulesRestored.length > 0) {
     log.warn({ schedules: pass.schedulesRestored }, 'job schedules were missing from Redis (restarted without persistence?): put back');
   }
 

@@ -127,13 +127,6 @@ export class NightRepository {
     return r === undefined ? undefined : toNight(r);
   }
 
-  /** The night that opened this scoring run, if a night did. */
-  async ofRun(runId: number): Promise<NightRow | undefined> {
-    const rows = await sql<RawNight>`SELECT ${COLUMNS} FROM night n WHERE n.run_id = ${runId}`.execute(this.database.db);
-    const r = rows.rows[0];
-    return r === undefined ? undefined : toNight(r);
-  }
-
   /** Batches added since the night began (a re-drive found more to load): kept with the night. */
   async addBatches(key: string, batches: readonly PlannedBatch[]): Promise<void> {
     if (batches.length === 0) return;
@@ -164,11 +157,6 @@ export class NightRepository {
        WHERE night_key = ${key}
        RETURNING missing_batches`.execute(this.database.db);
     return rows.rows[0]?.missing_batches ?? [];
-  }
-
-  /** A job of the night finished: it is making progress. */
-  async progress(key: string): Promise<void> {
-    await sql`UPDATE night SET progress_at = now() WHERE night_key = ${key} AND stage <> 'done'`.execute(this.database.db);
   }
 
   /** A job of the night's scoring run finished. */
