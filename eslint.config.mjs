@@ -74,6 +74,16 @@ export default tseslint.config(
     languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: { process: 'readonly' } },
   },
   {
+    // The console's page script runs in the browser, as a classic script: no type information, the browser's globals.
+    files: ['services/console/static/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'script',
+      globals: { window: 'readonly', document: 'readonly' },
+    },
+  },
+  {
     // The CLI and the benchmarks talk to a person on stdout.
     files: ['workers/cli/**', 'bench/**', 'bin/**'],
     rules: { 'no-console': 'off' },

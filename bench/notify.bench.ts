@@ -136,6 +136,7 @@ async function seed(database: ReturnType<typeof openDatabase>, alerts: number): 
       bucket: usccBucket(uscc), uscc, name: `基准测试企业${i}有限公司`, cityCode: city.code, regionCode: `${city.code.slice(0, 4)}04`, industryCode: 'C39',
       workforce: 200 + (i % 800), level, ruleLevel: level, probability: 0.4 + (i % 50) / 100, jobsAtStake: 40 + (i % 200), excessSeparations: 30 + (i % 150),
       rules: ['law41'], kinds: ['layoff'],
+      separated: 40 + (i % 150), separatedMigrant: i % 3 === 0 ? null : 10 + (i % 40), separatedGraduate: i % 3 === 0 ? null : i % 7, jobsAtStakeMigrant: i % 3 === 0 ? null : 12.5, jobsAtStakeGraduate: i % 3 === 0 ? null : 2.5,
       explanation: {
         rules: [{ rule: 'law41', kind: 'layoff', summary: `本月减员 ${40 + (i % 150)} 人，较自身基线多 ${30 + (i % 150)} 人`, window: { from: PERIOD, to: PERIOD }, numbers: { excess: 30 + (i % 150) }, threshold: '', source: '' }],
         reasons: [],

@@ -46,7 +46,7 @@ export const notifySchema = z
     from: emailAddress.default('layoff-ews@hrss.invalid'),
     fromName: z.string().max(100).default('四川省规模裁员和失业风险预警系统'),
     /** Where an alert's page lives: `${consoleUrl}/alerts/<id>`. */
-    consoleUrl: z.string().refine((v) => /^https?:\/\/[^\s]+$/.test(v), 'must be an http(s):// URL').default('http://127.0.0.1:8080'),
+    consoleUrl: z.string().refine((v) => /^https?:\/\/[^\s]+$/.test(v), 'must be an http(s):// URL').default('http://127.0.0.1:3000'),
     /** Send attempts per e-mail on SMTP 4xx or connection failures (then the sweep picks it up again). */
     attempts: positiveInt.max(50).default(8),
     retryBaseMs: positiveInt.default(30_000),
@@ -84,6 +84,10 @@ export const alertsSchema = z
     reminderHours: positiveInt.max(24 * 30).default(24),
     /** … and escalated to the province office after this many days. */
     escalateAfterDays: positiveInt.max(90).default(3),
+    /** An alert counts as acknowledged in time within this many hours of opening: Ⅰ and Ⅱ … */
+    ackHoursUrgent: positiveInt.max(24 * 30).default(2),
+    /** … and Ⅲ (Ⅳ, notice only, has no deadline). */
+    ackHoursLevel3: positiveInt.max(24 * 30).default(12),
   })
   .strict()
   .refine((a) => a.modelConfirmations <= a.modelConfirmWindow, {

@@ -60,11 +60,43 @@ const concurrencyStage = (stage: MovedStage, concurrency: number) => {
 export const apiSchema = z
   .object({
     port: positiveInt.max(65535).default(3000),
-    /** The queue dashboard (/admin/queues) and nothing else needs these; never anonymous. */
-    adminUser: z.string().min(1).max(64).default('ops'),
-    adminPassword: z.string().min(1).max(200).optional(),
+    /** A console session ends after this many minutes without a request. */
+    sessionIdleMinutes: positiveInt.max(24 * 60).default(30),
+    /** …and this many hours after login, whatever happens. */
+    sessionMaxHours: positiveInt.max(24 * 7).default(12),
+    /** Wrong passwords in a row that lock an account… */
+    loginMaxFailures: positiveInt.max(100).default(5),
+    /** …for this many minutes (`ews users reset` lifts the lock at once). */
+    lockoutMinutes: positiveInt.max(24 * 60).default(15),
+    /** Login attempts per client address per minute, whatever the account (in each API process). */
+    loginRatePerMinute: positiveInt.max(10_000).default(20),
+    /**
+     * Which proxies in front of the API to believe about the client's address
+     * (X-Forwarded-For), for the login rate limit and the audit log: 'false'
+     * (none: the connection's address), a number of hops, or a comma-separated
+     * list of addresses/subnets ('loopback', '10.0.0.0/8').
+     */
+    trustProxy: z
+      .string()
+      .regex(/^(false|\d{1,2}|[0-9A-Za-z.:/,_ -]{1,500})$/, "must be 'false', a number of hops, or addresses/subnets separated by commas")
+      .default('false'),
+    /** Session cookies marked Secure: 'auto' when CONSOLE_URL is https://. */
+    secureCookies: z.enum(['auto', 'always', 'never']).default('auto'),
+    adminUser: z
+      .unknown()
+      .optional()
+      .superRefine((v, ctx) => {
+        if (v !== undefined) ctx.addIssue({ code: 'custom', message: 'is gone: the queue dashboard uses the console login now; give someone an ops account (ews users add --role ops --email …)' });
+      }),
+    adminPassword: z
+      .unknown()
+      .optional()
+      .superRefine((v, ctx) => {
+        if (v !== undefined) ctx.addIssue({ code: 'custom', message: 'is gone: the queue dashboard uses the console login now; give someone an ops account (ews users add --role ops --email …)' });
+      }),
   })
   .strict()
+  .transform(({ adminUser: _u, adminPassword: _p, ...rest }) => rest)
   .prefault({});
 
 export const nightlySchema = z

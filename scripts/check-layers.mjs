@@ -41,8 +41,8 @@ const LAYERS = [
   // Plumbing with no domain in it: the tables, the database, the log, the thread pool.
   { name: 'sql, services/db, services/log, services/threads', match: [/^sql\//, /^services\/db\//, /^services\/log\.ts$/, /^services\/threads\//], peers: true },
   { name: 'models', match: [/^models\//] },
-  { name: 'services stages', match: [/^services\/(feeds|synth|scoring|notify|alerts|evaluation)\//], peers: true },
-  { name: 'services/nightly, services/api', match: [/^services\/(nightly|api)\//], peers: true },
+  { name: 'services stages', match: [/^services\/(feeds|synth|scoring|notify|alerts|evaluation|access)\//], peers: true },
+  { name: 'services/nightly, services/console, services/api', match: [/^services\/(nightly|console|api)\//], peers: true },
   { name: 'workers', match: [/^workers\//] },
   { name: 'bench, test, bin, scripts', match: [/^bench\//, /^test\//, /^bin\//, /^scripts\//] },
 ];

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { Role } from '../services/domain/access.js';
 import type { AlertAction, AlertKind, AlertStatus, AlertSubjectType } from '../services/domain/alert.js';
 
 /**
@@ -138,6 +139,12 @@ export interface EmployerRiskTable {
   explanation: unknown;
   run_id: number;
   rule_level: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Key groups (sql/009_key_groups.sql); NULL in rows scored before it. */
+  separated: ColumnType<number | null, number | null | undefined, number | null>;
+  separated_migrant: ColumnType<number | null, number | null | undefined, number | null>;
+  separated_graduate: ColumnType<number | null, number | null | undefined, number | null>;
+  jobs_at_stake_migrant: ColumnType<number | null, number | null | undefined, number | null>;
+  jobs_at_stake_graduate: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface CityRiskTable {
@@ -157,6 +164,15 @@ export interface CityRiskTable {
   surveyed_unemployment_rate: number | null;
   explanation: unknown;
   run_id: number;
+  /** Key groups (sql/009_key_groups.sql); NULL in rows scored before it. */
+  separated: ColumnType<number | null, number | null | undefined, number | null>;
+  separated_migrant: ColumnType<number | null, number | null | undefined, number | null>;
+  separated_graduate: ColumnType<number | null, number | null | undefined, number | null>;
+  migrant_reporters: ColumnType<number | null, number | null | undefined, number | null>;
+  graduate_reporters: ColumnType<number | null, number | null | undefined, number | null>;
+  jobs_at_stake: ColumnType<number | null, number | null | undefined, number | null>;
+  jobs_at_stake_migrant: ColumnType<number | null, number | null | undefined, number | null>;
+  jobs_at_stake_graduate: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface SchemaMigrationTable {
@@ -262,6 +278,55 @@ export interface SeriesPackStateTable {
   fingerprint: Record<string, string>;
   run_id: number;
   written_at: ColumnType<Date, never, never>;
+  /** The pack's layout (series.pack.ts PACK_FORMAT; sql/009_key_groups.sql). */
+  format: ColumnType<number, number | undefined, number>;
+}
+
+/** The console's accounts, sessions, API tokens and audit log (sql/008_console.sql). */
+export interface AccountTable {
+  account_id: Generated<number>;
+  email: string;
+  role: Role;
+  city_code: string | null;
+  password_hash: string | null;
+  disabled_at: Timestamp | null;
+  failed_logins: ColumnType<number, number | undefined, number>;
+  locked_until: Timestamp | null;
+  password_set_at: Timestamp | null;
+  last_login_at: Timestamp | null;
+  created_at: ColumnType<Date, never, never>;
+}
+
+export interface SessionTable {
+  token_hash: Buffer;
+  account_id: number;
+  csrf_token: string;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  last_seen_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  expires_at: Timestamp;
+  ip: string | null;
+}
+
+export interface ApiTokenTable {
+  token_id: Generated<number>;
+  token_hash: Buffer;
+  account_id: number;
+  label: string | null;
+  created_at: ColumnType<Date, never, never>;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface AuditLogTable {
+  audit_id: Generated<number>;
+  at: ColumnType<Date, Date | string | undefined, never>;
+  actor: string;
+  account_id: number | null;
+  action: string;
+  target: string | null;
+  city_code: string | null;
+  ip: string | null;
+  detail: unknown;
 }
 
 export interface Tables {
@@ -282,4 +347,8 @@ export interface Tables {
   alert_event: AlertEventTable;
   alert_run: AlertRunTable;
   notification: NotificationTable;
+  account: AccountTable;
+  session: SessionTable;
+  api_token: ApiTokenTable;
+  audit_log: AuditLogTable;
 }

@@ -11,10 +11,11 @@ import { openQueues, type QueueSet } from '../workers/worker.js';
 import { createTestDatabase } from './harness/db.js';
 import { databaseUrl, redisUrl } from './harness/env.js';
 import { captureLogger } from './harness/log.js';
+import { addAccount, authOf, login, PASSWORD, postLogin, type Session } from './harness/api-login.js';
+import { SESSION_COOKIE } from '../services/api/auth.js';
 
 const connection = redisConnection(redisUrl());
 const prefix = `ews-test-${randomBytes(4).toString('hex')}`;
-const PASSWORD = 'a-long-enough-secret-42';
 const captured = captureLogger();
 const log = captured.log;
 
@@ -35,10 +36,6 @@ function url(server: ApiServer, path: string): string {
   return `http://127.0.0.1:${server.port}${path}`;
 }
 
-function basic(user: string, password: string): string {
-  return `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
-}
-
 interface Readiness {
   status: string;
   checks: Record<string, boolean>;
@@ -54,7 +51,7 @@ async function readyz(server: ApiServer): Promise<{ status: number; body: Readin
 beforeAll(async () => {
   database = await createTestDatabase();
   queues = openQueues(connection, prefix);
-  config = configSchema.parse({ api: { adminPassword: PASSWORD } });
+  config = configSchema.parse({});
   api = await start();
 });
 
@@ -238,58 +235,120 @@ describe('/metrics', () => {
 });
 
 describe('/admin/queues', () => {
-  it('refuses a request without credentials with a Basic challenge', async () => {
-    const res = await fetch(url(api, '/admin/queues'));
-    expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toBe('Basic realm="layoff-ews"');
-    const api2 = await fetch(url(api, '/admin/queues/api/queues'));
-    expect(api2.status).toBe(401);
-  });
+  const ROLES = {
+    ops: { email: 'ops.oncall@hrss.example', role: 'ops' },
+    province: { email: 'sheng.ting@hrss.example', role: 'province' },
+    city: { email: 'chengdu.officer@cd.example', role: 'city', city: '510100' },
+    viewer: { email: 'auditor@hrss.example', role: 'viewer' },
+  } as const;
+  type Who = keyof typeof ROLES;
+  const tokens = {} as Record<Who, string>;
+  const sessions = {} as Record<Who, Session>;
 
-  it('refuses wrong credentials', async () => {
-    for (const auth of [basic('ops', 'wrong-password'), basic('root', PASSWORD), basic('ops', `${PASSWORD}x`), 'Bearer abc', 'Basic !!!']) {
-      const res = await fetch(url(api, '/admin/queues'), { headers: { authorization: auth } });
-      expect(res.status).toBe(401);
-      expect(res.headers.get('www-authenticate')).toBe('Basic realm="layoff-ews"');
+  beforeAll(async () => {
+    const auth = authOf(config, database);
+    for (const who of Object.keys(ROLES) as Who[]) {
+      tokens[who] = (await addAccount(auth, ROLES[who])).token;
+      sessions[who] = await login(url(api, ''), ROLES[who].email);
     }
   });
 
-  it('serves the dashboard with the right credentials, with every queue', async () => {
-    const headers = { authorization: basic('ops', PASSWORD) };
-    const res = await fetch(url(api, '/admin/queues'), { headers });
+  const as = (who: Who, via: 'token' | 'session'): Record<string, string> => (via === 'token' ? { authorization: `Bearer ${tokens[who]}` } : { cookie: sessions[who].cookie });
+
+  it('sends an anonymous browser to the login page, and from there back to the dashboard', async () => {
+    for (const path of ['/admin/queues', '/admin/queues/queue/notify?status=failed']) {
+      const res = await fetch(url(api, path), { redirect: 'manual', headers: { accept: 'text/html' } });
+      expect(res.status).toBe(303);
+      expect(res.headers.get('location')).toBe(`/login?next=${encodeURIComponent(path)}`);
+    }
+    // A forged or expired session cookie is no session.
+    const forged = await fetch(url(api, '/admin/queues'), { redirect: 'manual', headers: { cookie: `${SESSION_COOKIE}=${randomBytes(32).toString('base64url')}` } });
+    expect(forged.status).toBe(303);
+    // The login form sends the official on to the dashboard.
+    const back = await postLogin(url(api, ''), ROLES.ops.email, PASSWORD, { next: '/admin/queues' });
+    expect(back.status).toBe(303);
+    expect(back.res.headers.get('location')).toBe('/admin/queues');
+  });
+
+  it('answers the dashboard\'s API without a session with 401 JSON', async () => {
+    for (const [method, path] of [['GET', '/admin/queues/api/queues'], ['PUT', '/admin/queues/api/queues/notify/pause'], ['GET', '/admin/queues']] as const) {
+      const headers: Record<string, string> = path.endsWith('/admin/queues') ? { authorization: 'Bearer ews_forged' } : {};
+      const res = await fetch(url(api, path), { method, headers, redirect: 'manual' });
+      expect(res.status, `${method} ${path}`).toBe(401);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(Object.keys((await res.json()) as object)).toEqual(['error']);
+    }
+    // The old HTTP Basic credentials open nothing.
+    const basic = await fetch(url(api, '/admin/queues/api/queues'), { headers: { authorization: `Basic ${Buffer.from('ops:a-long-enough-secret-42').toString('base64')}` } });
+    expect(basic.status).toBe(401);
+  });
+
+  it.each([
+    ['ops', 'session'],
+    ['ops', 'token'],
+    ['province', 'session'],
+    ['province', 'token'],
+  ] as const)('serves the dashboard to %s accounts (by %s), with every queue', async (who, via) => {
+    const res = await fetch(url(api, '/admin/queues'), { headers: as(who, via) });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
     expect(await res.text()).toMatch(/<html/i);
-
-    const list = await fetch(url(api, '/admin/queues/api/queues'), { headers });
+    const list = await fetch(url(api, '/admin/queues/api/queues'), { headers: as(who, via) });
     expect(list.status).toBe(200);
     const body = (await list.json()) as { queues: { name: string }[] };
     expect(body.queues.map((q) => q.name).sort()).toEqual([...QUEUE_NAMES].sort());
   });
 
-  it('is disabled (503) when no password is configured', async () => {
-    const server = await start({ config: configSchema.parse({}) });
+  it.each([
+    ['city', 'session'],
+    ['city', 'token'],
+    ['viewer', 'session'],
+    ['viewer', 'token'],
+  ] as const)('refuses %s accounts (by %s) with 403', async (who, via) => {
     for (const path of ['/admin/queues', '/admin/queues/api/queues']) {
-      const res = await fetch(url(server, path), { headers: { authorization: basic('ops', PASSWORD) } });
-      expect(res.status).toBe(503);
-      expect(await res.json()).toEqual({ error: 'the queue dashboard is disabled: set ADMIN_PASSWORD' });
+      const res = await fetch(url(api, path), { headers: { ...as(who, via), accept: 'application/json' }, redirect: 'manual' });
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as { error: string }).error).toMatch(/may not open the queue dashboard/);
     }
   });
 
-  it('never logs the password or the Authorization header', () => {
+  it("takes the dashboard's own buttons from a session only when they come from this site (Origin), from a token always", async () => {
+    const retry = `/admin/queues/api/queues/${QUEUE_NAMES[0]}/retry/failed`;
+    const foreign = await fetch(url(api, retry), { method: 'PUT', headers: { ...as('ops', 'session'), accept: 'application/json' } });
+    expect(foreign.status).toBe(403);
+    expect(((await foreign.json()) as { error: string }).error).toMatch(/must come from this site/);
+    const elsewhere = await fetch(url(api, retry), { method: 'PUT', headers: { ...as('ops', 'session'), origin: 'https://evil.example', accept: 'application/json' } });
+    expect(elsewhere.status).toBe(403);
+    const own = await fetch(url(api, retry), { method: 'PUT', headers: { ...as('ops', 'session'), origin: url(api, '') } });
+    expect(own.status).toBe(200);
+    await own.arrayBuffer();
+    const machine = await fetch(url(api, retry), { method: 'PUT', headers: as('ops', 'token') });
+    expect(machine.status).toBe(200);
+    await machine.arrayBuffer();
+  });
+
+  it('never logs passwords, tokens or session secrets', () => {
     const all = captured.lines.join('\n');
     expect(all).not.toContain(PASSWORD);
-    expect(all).not.toContain(Buffer.from(`ops:${PASSWORD}`).toString('base64'));
+    for (const who of Object.keys(ROLES) as Who[]) {
+      expect(all).not.toContain(tokens[who]);
+      expect(all).not.toContain(sessions[who].secret);
+    }
     expect(all).not.toContain('hunter2');
   });
 });
 
 describe('the rest', () => {
-  it('answers an unknown path with 404 JSON', async () => {
-    const res = await fetch(url(api, '/no/such/thing'));
-    expect(res.status).toBe(404);
-    expect(await res.json()).toEqual({ error: 'not found' });
+  it('answers an unknown API path with 404 JSON, and sends an anonymous browser at an unknown page to the login first', async () => {
+    for (const path of ['/api/no/such/thing', '/api/v1/no/such/thing']) {
+      const res = await fetch(url(api, path));
+      expect(res.status).toBe(404);
+      expect(await res.json()).toEqual({ error: 'no such API route (see /api/openapi.json)' });
+    }
     expect((await fetch(url(api, '/healthz'), { method: 'POST' })).status).toBe(404);
+    const page = await fetch(url(api, '/no/such/thing'), { redirect: 'manual' });
+    expect(page.status).toBe(303);
+    expect(page.headers.get('location')).toBe('/login?next=%2Fno%2Fsuch%2Fthing');
   });
 
   it('close() ends kept-alive connections and leaves the database and queues open', async () => {

@@ -159,7 +159,7 @@ describe('Redis that would lose jobs', () => {
   it('is refused in production when it may evict keys, and reported at start when it persists nothing', async () => {
     const evicting = await startRedis(join(dir, 'redis-lru'), 'aof', ['--maxmemory-policy', 'allkeys-lru']);
     try {
-      const production = configFor(evicting.url, { env: 'production', api: { adminPassword: 'a-long-Secret-4-tests' } });
+      const production = configFor(evicting.url, { env: 'production' });
       await expect(serve(production, captureLogger().log, new Set(['scheduler']))).rejects.toThrow(/maxmemory-policy is allkeys-lru.*refused in production/);
     } finally {
       await evicting.stop();

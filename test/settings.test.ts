@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ENV_OPTIONS, loadConfig, SPECIAL_ENV } from '../config/config.load.js';
+import { ConfigError, ENV_OPTIONS, loadConfig, SPECIAL_ENV } from '../config/config.load.js';
 import { AlertRepository } from '../services/alerts/alert.repository.js';
 import { processRun } from '../services/alerts/alert.service.js';
 import { startApiServer } from '../services/api/server.js';
@@ -50,10 +50,12 @@ const CLI = 'test/cli.test.ts';
 const CONFIG = 'config/config.test.ts';
 const NOTIFY_QUEUE = 'test/notify-queue.test.ts';
 const INGEST_QUEUE = 'test/ingest-queue.test.ts';
+const CONSOLE_API = 'test/console-api.test.ts';
 
 const T = {
   configFile: { file: CONFIG, test: 'EWS_CONFIG names the file read (relative to the working directory); its values apply, and the environment wins over them' },
-  production: { file: CONFIG, test: 'EWS_ENV (or NODE_ENV when EWS_ENV is unset) production requires a strong ADMIN_PASSWORD' },
+  production: { file: CONFIG, test: 'EWS_ENV (or NODE_ENV when EWS_ENV is unset) sets the environment; production needs no dashboard password' },
+  productionRedis: { file: 'test/resilience.test.ts', test: 'is refused in production when it may evict keys, and reported at start when it persists nothing' },
   movedStage: { file: CONFIG, test: 'a config file that still sets attempts or backoff of the poll, ingest or notify stage is refused, naming the setting to use' },
   database: { file: HERE, test: 'DATABASE_URL and DB_POOL_SIZE: the process uses that database, with at most that many connections; more queries wait for one' },
   embedded: { file: HERE, test: 'EWS_DATA_DIR and EMBEDDED_PG_PORT: with no DATABASE_URL, the embedded PostgreSQL keeps its data under EWS_DATA_DIR/pg and listens on that port' },
@@ -78,9 +80,17 @@ const T = {
   lease: { file: HERE, test: 'NOTIFY_SEND_LEASE_MS: an e-mail claimed by a sender that went quiet is sent by another only once the lease has run out' },
   quiet: { file: HERE, test: 'ALERT_RESOLVE_QUIET_MONTHS: an alert resolves after that many months without a signal, not before' },
   followUps: { file: HERE, test: 'ALERT_REMINDER_HOURS and ALERT_ESCALATE_DAYS: an unacknowledged Ⅱ alert is re-sent after that many hours and escalated to the province after that many days' },
-  api: { file: HERE, test: 'PORT and ADMIN_USER: the API listens on that port, and the queue dashboard opens to that user name only' },
-  dashboard: { file: 'test/api.test.ts', test: 'serves the dashboard with the right credentials, with every queue' },
-  dashboardOff: { file: 'test/api.test.ts', test: 'is disabled (503) when no password is configured' },
+  api: { file: HERE, test: 'PORT: the API listens on that port, with the console, /api/v1 and the queue dashboard behind one login' },
+  sessionIdle: { file: CONSOLE_API, test: 'SESSION_IDLE_MINUTES: a session unused for longer than that many minutes is refused (401, log in again); one used within them lives on' },
+  sessionMax: { file: CONSOLE_API, test: 'SESSION_MAX_HOURS: the session cookie lasts that many hours and the session ends then, however busy' },
+  lockout: {
+    file: CONSOLE_API,
+    test: 'LOGIN_MAX_FAILURES and LOCKOUT_MINUTES: that many wrong passwords in a row lock the account (423) for that many minutes, even to the right password; a reset lifts the lock',
+  },
+  loginRate: { file: CONSOLE_API, test: 'LOGIN_RATE_PER_MINUTE: past that many login attempts a minute from one address the login answers 429' },
+  trustProxy: { file: CONSOLE_API, test: 'TRUST_PROXY: behind a trusted proxy each forwarded client has its own login limit and is audited by its own address; otherwise X-Forwarded-For is ignored' },
+  cookieSecure: { file: CONSOLE_API, test: 'COOKIE_SECURE: the session cookie is Secure when always, or when auto and CONSOLE_URL is https; never otherwise' },
+  ackHours: { file: CONSOLE_API, test: 'alerts.ackHoursUrgent and alerts.ackHoursLevel3: the province overview counts an acknowledgement in time only within those hours' },
   schedules: {
     file: HERE,
     test: 'NIGHTLY_CRON, NIGHTLY_TZ, POLL_CRON, TRAIN_CRON and NOTIFY_SWEEP_MS: the scheduler fires the night, the catch-up poll, the retraining and the outbox sweep on those schedules',
@@ -100,7 +110,7 @@ const T = {
 /** Each setting the README documents → the tests that show its effect. */
 export const SETTING_TESTS: Readonly<Record<string, readonly SettingTest[]>> = {
   EWS_CONFIG: [T.configFile],
-  EWS_ENV: [T.production],
+  EWS_ENV: [T.production, T.productionRedis],
   NODE_ENV: [T.production],
   DATABASE_URL: [T.database],
   DB_POOL_SIZE: [T.database],
@@ -123,7 +133,7 @@ export const SETTING_TESTS: Readonly<Record<string, readonly SettingTest[]>> = {
   SMTP_URL: [T.mail],
   OUTBOX_DIR: [T.outbox],
   NOTIFY_FROM: [T.mail],
-  CONSOLE_URL: [T.mail],
+  CONSOLE_URL: [T.mail, T.cookieSecure],
   NOTIFY_ATTEMPTS: [T.notifyJobs, T.movedStage],
   NOTIFY_RETRY_BASE_MS: [T.notifyJobs, T.movedStage],
   NOTIFY_SEND_LEASE_MS: [T.lease],
@@ -132,8 +142,13 @@ export const SETTING_TESTS: Readonly<Record<string, readonly SettingTest[]>> = {
   ALERT_REMINDER_HOURS: [T.followUps],
   ALERT_ESCALATE_DAYS: [T.followUps],
   PORT: [T.api],
-  ADMIN_USER: [T.api],
-  ADMIN_PASSWORD: [T.dashboard, T.dashboardOff, T.production],
+  SESSION_IDLE_MINUTES: [T.sessionIdle],
+  SESSION_MAX_HOURS: [T.sessionMax],
+  LOGIN_MAX_FAILURES: [T.lockout],
+  LOCKOUT_MINUTES: [T.lockout],
+  LOGIN_RATE_PER_MINUTE: [T.loginRate],
+  COOKIE_SECURE: [T.cookieSecure],
+  TRUST_PROXY: [T.trustProxy],
   NIGHTLY_CRON: [T.schedules],
   NIGHTLY_TZ: [T.schedules],
   POLL_CRON: [T.schedules],
@@ -151,6 +166,8 @@ export const SETTING_TESTS: Readonly<Record<string, readonly SettingTest[]>> = {
   'training.attempts': [T.trainJob],
   'scoring.thresholds': [T.thresholds],
   'scoring.cityRisk': [T.cityRisk],
+  'alerts.ackHoursUrgent': [T.ackHours],
+  'alerts.ackHoursLevel3': [T.ackHours],
   'notify.cities': [T.recipients],
   'notify.province': [T.recipients],
 };
@@ -170,6 +187,23 @@ function documentedSettings(): string[] {
     for (const m of first.matchAll(/`([^`]+)`/g)) names.push(m[1] as string);
   }
   return names;
+}
+
+/** The variables the loader still reads only to refuse them, with what to do instead ("is gone: …"). */
+function refusedEnv(): string[] {
+  const empty = mkdtempSync(join(tmpdir(), 'ews-settings-refused-'));
+  try {
+    return ENV_OPTIONS.filter((o) => {
+      try {
+        loadConfig({ env: { [o.env]: '1' }, cwd: empty });
+        return false;
+      } catch (e) {
+        return e instanceof ConfigError && e.problems.some((p) => p.startsWith(`${o.env} (`) && p.includes('is gone:'));
+      }
+    }).map((o) => o.env);
+  } finally {
+    rmSync(empty, { recursive: true, force: true });
+  }
 }
 
 /** Whether a test file declares a test of exactly this name (as a string literal, in any quotes). */
@@ -195,9 +229,12 @@ describe('every documented setting has a test that shows its effect', () => {
     expect(missing, 'tests named in SETTING_TESTS that are not in their file').toEqual([]);
   });
 
-  it('every environment variable the configuration reads is a row of the README\'s table', () => {
+  it('every environment variable the configuration reads is a row of the README\'s table, but those it reads only to refuse', () => {
     const documented = documentedSettings();
-    expect([...ENV_OPTIONS.map((o) => o.env), ...SPECIAL_ENV].filter((name) => !documented.includes(name))).toEqual([]);
+    const refused = refusedEnv();
+    expect(refused).toEqual(['ADMIN_USER', 'ADMIN_PASSWORD']);
+    expect([...ENV_OPTIONS.map((o) => o.env), ...SPECIAL_ENV].filter((name) => !documented.includes(name) && !refused.includes(name))).toEqual([]);
+    expect(refused.filter((name) => documented.includes(name)), 'refused variables the README still lists as settings').toEqual([]);
   });
 
   it('the check itself tells a declared test from a name that is only mentioned', () => {
@@ -296,7 +333,10 @@ describe('scoring', () => {
   it("scoring.cityRisk: a city's level follows the bands of the config file", () => {
     // Chengdu files three times the claims of the same month in earlier years.
     const inputs = {
-      aggregates: [{ city_code: '510100', section: '*', employers: 1000, expected: 10, layoffs: 0, job_losses: 0 }],
+      aggregates: [{
+        city_code: '510100', section: '*', employers: 1000, expected: 10, layoffs: 0, job_losses: 0, separated: 300, separated_migrant: null, separated_graduate: null,
+        migrant_reporters: 0, graduate_reporters: 0, jobs_at_stake: 0, jobs_at_stake_migrant: 0, jobs_at_stake_graduate: 0,
+      }],
       regional: new Map([['510100', { registered: 80000, claims: 6000, surveyed: null, earlierClaims: [2000, 2000] }]]),
       loadedFeeds: new Set(['social_insurance', 'headcount', 'regional']),
       siRows: new Map([['510100', { now: 1000, before: 1000 }]]),
@@ -425,19 +465,20 @@ describe('alerts and e-mail', () => {
 });
 
 describe('the service processes', () => {
-  it('PORT and ADMIN_USER: the API listens on that port, and the queue dashboard opens to that user name only', async () => {
+  it('PORT: the API listens on that port, with the console, /api/v1 and the queue dashboard behind one login', async () => {
     const port = await freePort();
-    const password = 'a-long-enough-secret-42';
-    const config = configured({ PORT: String(port), ADMIN_USER: 'auditor', ADMIN_PASSWORD: password });
+    const config = configured({ PORT: String(port) });
     const queues = openQueues(connection, `ews-settings-${randomBytes(4).toString('hex')}`);
     const api = await startApiServer({ config, database, queues: Object.values(queues.queues), log }, { host: '127.0.0.1' });
     try {
       expect(api.port).toBe(port);
-      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
-      const dashboard = (user: string): Promise<number> =>
-        fetch(`http://127.0.0.1:${port}/admin/queues`, { headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } }).then((r) => r.status);
-      expect(await dashboard('auditor')).toBe(200);
-      expect(await dashboard('ops')).toBe(401);
+      const base = `http://127.0.0.1:${port}`;
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      expect((await fetch(`${base}/login`)).status).toBe(200);
+      expect((await fetch(`${base}/api/v1/alerts`)).status).toBe(401);
+      const dashboard = await fetch(`${base}/admin/queues`, { redirect: 'manual' });
+      expect(dashboard.status).toBe(303);
+      expect(dashboard.headers.get('location')).toBe('/login?next=%2Fadmin%2Fqueues');
     } finally {
       await api.close();
       await queues.close();

@@ -57,7 +57,10 @@ export class AlertRunRepository {
   async employerRisks(period: string): Promise<EmployerRiskSignalRow[]> {
     const rows = await this.db
       .selectFrom('employer_risk')
-      .select(['bucket', 'uscc', 'name', 'city_code', 'region_code', 'industry_code', 'workforce', 'level', 'rule_level', 'probability', 'excess_separations', 'kinds', 'explanation'])
+      .select([
+        'bucket', 'uscc', 'name', 'city_code', 'region_code', 'industry_code', 'workforce', 'level', 'rule_level', 'probability', 'excess_separations', 'kinds', 'explanation',
+        'separated_migrant', 'separated_graduate', 'jobs_at_stake_migrant', 'jobs_at_stake_graduate',
+      ])
       .where('period', '=', periodDate(period))
       .where((eb) => eb.or([eb('level', 'is not', null), sql<boolean>`'crosscheck' = ANY(kinds)`]))
       // In key order: new alerts get their ids in this order, whichever shard finished first.
@@ -78,6 +81,10 @@ export class AlertRunRepository {
       excessSeparations: r.excess_separations,
       kinds: r.kinds,
       explanation: readEmployerExplanation(r.explanation),
+      separatedMigrant: r.separated_migrant,
+      separatedGraduate: r.separated_graduate,
+      jobsAtStakeMigrant: r.jobs_at_stake_migrant,
+      jobsAtStakeGraduate: r.jobs_at_stake_graduate,
     }));
   }
 

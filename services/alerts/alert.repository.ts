@@ -2,10 +2,19 @@ import { sql } from 'kysely';
 import type { AlertStatus } from '../domain/alert.js';
 import type { Database } from '../db/database.js';
 import { periodDate } from '../domain/period.js';
+import { maskPii } from '../domain/pii.js';
+import { ALL_CITIES, type Scope } from '../domain/access.js';
 import { toState } from './alert.row.js';
 import { acknowledge, AlertTransitionError, DISPOSITIONS, resolveByOfficial, type AlertState, type Disposition, type Step } from './lifecycle.js';
 
 /** The officials' and operators' side of alerts: listing, one alert with its history, acknowledging and resolving; which run to raise alerts from. */
+
+/** The longest comment an official's action keeps. */
+export const MAX_COMMENT = 4_000;
+
+export class AlertNotFoundError extends AlertTransitionError {
+  override name = 'AlertNotFoundError';
+}
 
 export interface AlertFilter {
   city?: string;
@@ -72,25 +81,31 @@ export class AlertRepository {
     return run?.run_id;
   }
 
-  async acknowledge(id: number, by: string, comment: string | null) {
-    return this.transition(id, by, comment, null, (state, now) => acknowledge(state, by, now, comment));
+  /** `scope`: the caller's cities; an alert outside them is not found. */
+  async acknowledge(id: number, by: string, comment: string | null, scope: Scope = ALL_CITIES) {
+    return this.transition(id, by, comment, null, scope, (state, now, c) => acknowledge(state, by, now, c));
   }
 
-  async resolve(id: number, by: string, disposition: string, comment: string | null) {
+  async resolve(id: number, by: string, disposition: string, comment: string | null, scope: Scope = ALL_CITIES) {
     if (!(DISPOSITIONS as readonly string[]).includes(disposition)) {
       throw new AlertTransitionError(`--disposition must be one of ${DISPOSITIONS.join(' / ')}, got "${disposition}"`);
     }
-    return this.transition(id, by, comment, disposition, (state, now) => resolveByOfficial(state, by, now, disposition as Disposition, comment));
+    return this.transition(id, by, comment, disposition, scope, (state, now, c) => resolveByOfficial(state, by, now, disposition as Disposition, c));
   }
 
   /** One official action: the row locked, the lifecycle applied, the row and its history written in one transaction. */
-  private async transition(id: number, by: string, comment: string | null, disposition: string | null, apply: (state: AlertState, now: Date) => Step) {
+  private async transition(id: number, by: string, given: string | null, disposition: string | null, scope: Scope, apply: (state: AlertState, now: Date, comment: string | null) => Step) {
+    // An official's note may quote a phone number or an ID number: kept masked, like everything else stored.
+    const comment = given === null || given.trim() === '' ? null : maskPii(given);
     if (by.trim() === '' || by.length > 100 || /[\r\n]/.test(by)) throw new AlertTransitionError('--by must name who did it (1–100 characters, one line)');
+    if (comment !== null && comment.length > MAX_COMMENT) throw new AlertTransitionError(`the comment has ${comment.length} characters: at most ${MAX_COMMENT} are kept`);
     return this.database.db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('alert').selectAll().where('alert_id', '=', id).forUpdate().executeTakeFirst();
-      if (!row) throw new AlertTransitionError(`no alert ${id} (see \`ews alerts list\`)`);
+      let q = trx.selectFrom('alert').selectAll().where('alert_id', '=', id);
+      if (!scope.all) q = q.where('city_code', 'in', scope.cities.length === 0 ? [''] : [...scope.cities]);
+      const row = await q.forUpdate().executeTakeFirst();
+      if (!row) throw new AlertNotFoundError(`no alert ${id} (see \`ews alerts list\`)`);
       const now = new Date();
-      const step = apply(toState(row), now);
+      const step = apply(toState(row), now, comment);
       const s = step.next;
       await trx
         .updateTable('alert')
@@ -115,7 +130,7 @@ export class AlertRepository {
           })
           .execute();
       }
-      return { alertId: id, status: s.status, by, disposition: s.disposition };
+      return { alertId: id, status: s.status, by, disposition: s.disposition, cityCode: row.city_code.trim(), level: row.level };
     });
   }
 }

@@ -78,6 +78,9 @@ export function employerView(r: WorkingAlert, change: AlertChange, series: Reado
     industryCode: e.industryCode,
     insured: e.insured,
     excessSeparations: e.excessSeparations,
+    // Evidence an alert kept from before key groups were carried has neither.
+    ...(e.migrant !== undefined ? { migrant: e.migrant } : {}),
+    ...(e.graduate !== undefined ? { graduate: e.graduate } : {}),
     probability: e.probability,
     rules: e.rules,
     ruleSummaries: e.ruleSummaries,

@@ -204,6 +204,7 @@ describe('run signals', () => {
   const row: EmployerRiskSignalRow = {
     bucket: 7, uscc: USCC_A, name: '甲公司', cityCode: '510100', regionCode: '510104', industryCode: 'C39', workforce: 300, level: 2, ruleLevel: null,
     probability: 0.8, excessSeparations: 45, kinds: ['layoff', 'unreported', 'crosscheck'], explanation,
+    separatedMigrant: 12, separatedGraduate: null, jobsAtStakeMigrant: 30.4, jobsAtStakeGraduate: 2,
   };
 
   it('an employer raises layoff risk, an unreported layoff and a data cross-check, each citing its own findings', () => {
@@ -216,6 +217,7 @@ describe('run signals', () => {
     expect(out[0]?.evidence).toEqual({
       bucket: 7, uscc: USCC_A, name: '甲公司', regionCode: '510104', industryCode: 'C39', insured: 300, excessSeparations: 45, probability: 0.8,
       rules: ['law41', 'unreported', 'arrears'], ruleSummaries: ['本月减员 50 人', '未报告', '欠缴'], period: '2026-10',
+      migrant: { separated: 12, jobsAtStake: 30.4 }, graduate: { separated: null, jobsAtStake: 2 },
     });
     expect((out[1]?.evidence as { rules: string[] }).rules).toEqual(['law41', 'unreported']);
     expect((out[2]?.evidence as { rules: string[] }).rules).toEqual(['headcount_gap']);

@@ -12,7 +12,7 @@ import type { Signal } from './lifecycle.js';
  */
 
 /** What an employer alert remembers of its evidence: the e-mail's fields, and where the history is. */
-export type EmployerEvidence = Pick<EmployerAlertView, 'uscc' | 'name' | 'regionCode' | 'industryCode' | 'insured' | 'excessSeparations' | 'probability' | 'rules' | 'ruleSummaries'> & {
+export type EmployerEvidence = Pick<EmployerAlertView, 'uscc' | 'name' | 'regionCode' | 'industryCode' | 'insured' | 'excessSeparations' | 'probability' | 'rules' | 'ruleSummaries' | 'migrant' | 'graduate'> & {
   bucket: number;
   period: string;
 };
@@ -34,6 +34,11 @@ export interface EmployerRiskSignalRow {
   excessSeparations: number;
   kinds: readonly string[];
   explanation: EmployerExplanation;
+  /** Key groups as scoring stored them (services/scoring/keygroups.ts); null: not reported, or scored before they were. */
+  separatedMigrant: number | null;
+  separatedGraduate: number | null;
+  jobsAtStakeMigrant: number | null;
+  jobsAtStakeGraduate: number | null;
 }
 
 /** A city's result for the month, all industries together. */
@@ -69,6 +74,8 @@ export function employerSignals(r: EmployerRiskSignalRow, period: string): Signa
       probability: r.probability,
       rules: hits.map((h) => h.rule),
       ruleSummaries: hits.map((h) => h.summary),
+      migrant: { separated: r.separatedMigrant, jobsAtStake: r.jobsAtStakeMigrant },
+      graduate: { separated: r.separatedGraduate, jobsAtStake: r.jobsAtStakeGraduate },
       period,
     };
   };

@@ -29,6 +29,17 @@ export interface MonthlySeries {
   separated: (number | null)[];
 }
 
+/**
+ * One key group (重点群体) among an employer's figures: of the month's
+ * separations how many belong to it, and an estimate of the jobs at stake
+ * among it (the jobs at stake × its share of the employer's separations in
+ * the months reported). null: not reported.
+ */
+export interface KeyGroupView {
+  separated: number | null;
+  jobsAtStake: number | null;
+}
+
 export interface EmployerAlertView {
   alertId: number;
   kind: EmployerAlertKind;
@@ -40,6 +51,9 @@ export interface EmployerAlertView {
   /** Insured staff (workforce) in the period. */
   insured: number;
   excessSeparations: number;
+  /** Migrant workers (农民工) and graduates (高校毕业生) among the month's separations and jobs at stake; absent in e-mails queued before they were carried (shown '—'). */
+  migrant?: KeyGroupView;
+  graduate?: KeyGroupView;
   /** Model probability in [0, 1]; null when scored by rules only. */
   probability: number | null;
   /** Rule ids hit (e.g. law41, unreported). */

@@ -3,11 +3,18 @@ import { cityRiskSchema } from '../../config/city-risk.schema.js';
 import { computeCityRisk, type CityInputs } from './city.risk.js';
 
 const bands = cityRiskSchema.parse({});
+
+/** The key-group sums of an aggregate (migrants and graduates null: no employer reported them). */
+const keyGroups = (separated: number, migrant: number | null, graduate: number | null) => ({
+  separated, separated_migrant: migrant, separated_graduate: graduate,
+  migrant_reporters: migrant === null ? 0 : 80, graduate_reporters: graduate === null ? 0 : 75,
+  jobs_at_stake: 120, jobs_at_stake_migrant: migrant === null ? 0 : 41.337, jobs_at_stake_graduate: graduate === null ? 0 : 6.5,
+});
 const full = (over: Partial<CityInputs> = {}): CityInputs => ({
   aggregates: [
-    { city_code: '510100', section: '*', employers: 1000, expected: 120, layoffs: 2, job_losses: 60 },
-    { city_code: '510100', section: 'C', employers: 300, expected: 100, layoffs: 2, job_losses: 60 },
-    { city_code: '510400', section: '*', employers: 200, expected: 10, layoffs: 0, job_losses: 0 },
+    { city_code: '510100', section: '*', employers: 1000, expected: 120, layoffs: 2, job_losses: 60, ...keyGroups(900, 300, 40) },
+    { city_code: '510100', section: 'C', employers: 300, expected: 100, layoffs: 2, job_losses: 60, ...keyGroups(400, 200, 10) },
+    { city_code: '510400', section: '*', employers: 200, expected: 10, layoffs: 0, job_losses: 0, ...keyGroups(90, null, null) },
   ],
   regional: new Map([
     ['510100', { registered: 80000, claims: 6000, surveyed: 5.2, earlierClaims: [2000, 2000] }],
@@ -37,6 +44,15 @@ describe('city risk', () => {
     const aba = rows.find((r) => r.cityCode === '513200');
     expect(aba).toMatchObject({ dataMissing: true, employers: 0, level: null });
     expect(rows.filter((r) => r.industrySection === '*')).toHaveLength(21);
+  });
+
+  it('carries the key groups of each city and section, and none for a city with no employer scored', () => {
+    const rows = computeCityRisk(full(), bands);
+    expect(rows.find((r) => r.cityCode === '510100' && r.industrySection === '*')).toMatchObject({
+      separated: 900, separatedMigrant: 300, separatedGraduate: 40, migrantReporters: 80, graduateReporters: 75, jobsAtStake: 120, jobsAtStakeMigrant: 41.34, jobsAtStakeGraduate: 6.5,
+    });
+    expect(rows.find((r) => r.cityCode === '510400' && r.industrySection === '*')).toMatchObject({ separated: 90, separatedMigrant: null, migrantReporters: 0, jobsAtStakeMigrant: 0 });
+    expect(rows.find((r) => r.cityCode === '513200')).toMatchObject({ separated: null, separatedMigrant: null, separatedGraduate: null, jobsAtStake: 0 });
   });
 
   it('refuses bands that do not decrease', () => {

@@ -1,8 +1,9 @@
 import { CITIES } from '../../config/cities.js';
 import { bandLevel, type CityRiskBands } from '../../config/city-risk.schema.js';
-import type { CityRiskRow } from './risk.repository.js';
+import type { CityAggregate, CityRiskRow } from './risk.repository.js';
 import { type Level } from '../domain/level.js';
 import type { CitySignal } from '../domain/explanation.js';
+import type { CityKeyGroups } from './keygroups.js';
 
 /**
  * A city's (and each city × industry section's) systemic unemployment risk
@@ -15,7 +16,7 @@ import type { CitySignal } from '../domain/explanation.js';
  */
 
 export interface CityInputs {
-  aggregates: readonly { city_code: string; section: string; employers: number; expected: number; layoffs: number; job_losses: number }[];
+  aggregates: readonly CityAggregate[];
   regional: ReadonlyMap<string, { registered: number; claims: number; surveyed: number | null; earlierClaims: readonly number[] }>;
   loadedFeeds: ReadonlySet<string>;
   siRows: ReadonlyMap<string, { now: number; before: number }>;
@@ -68,6 +69,14 @@ export function computeCityRisk(inputs: CityInputs, bands: CityRiskBands): CityR
         registeredUnemployed: whole ? (regional?.registered ?? null) : null,
         surveyedRate: whole ? (regional?.surveyed ?? null) : null,
         explanation: { signals, missing },
+        separated: agg.separated,
+        separatedMigrant: agg.separated_migrant,
+        separatedGraduate: agg.separated_graduate,
+        migrantReporters: agg.migrant_reporters,
+        graduateReporters: agg.graduate_reporters,
+        jobsAtStake: agg.jobs_at_stake,
+        jobsAtStakeMigrant: round(agg.jobs_at_stake_migrant),
+        jobsAtStakeGraduate: round(agg.jobs_at_stake_graduate),
       });
     }
     if (!inputs.aggregates.some((a) => a.city_code === city.code && a.section === '*')) {
@@ -77,11 +86,17 @@ export function computeCityRisk(inputs: CityInputs, bands: CityRiskBands): CityR
         employers: 0, expectedJobLosses: 0, observedLayoffs: 0, observedJobLosses: 0, uiNewClaims: regional?.claims ?? null,
         uiClaimsRatio: claimsRatio === null ? null : round(claimsRatio), registeredUnemployed: regional?.registered ?? null,
         surveyedRate: regional?.surveyed ?? null, explanation: { signals: [], missing: missing.length > 0 ? missing : ['social_insurance'] },
+        ...NO_KEY_GROUPS,
       });
     }
   }
   return rows;
 }
+
+/** A city with no employer scored: nothing known of its separations, no jobs at stake. */
+const NO_KEY_GROUPS: CityKeyGroups = {
+  separated: null, separatedMigrant: null, separatedGraduate: null, migrantReporters: 0, graduateReporters: 0, jobsAtStake: 0, jobsAtStakeMigrant: 0, jobsAtStakeGraduate: 0,
+};
 
 function round(v: number): number {
   return Math.round(v * 100) / 100;

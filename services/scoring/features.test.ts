@@ -14,7 +14,7 @@ function batchOf(months: number, rows: ({ insured: number; hired: number; separa
     periods: monthRange('2024-01', '2030-12').slice(0, months), months, size: 1,
     uscc: ['91510100MA0000001X'], bucket: new Uint8Array(1), name: ['x'], cityCode: ['510100'], regionCode: ['510104'], industryCode: ['C39'],
     si: new Uint8Array(len), insured: int(), hired: int(), separated: int(), arrearsMonths: int(), wageBaseTotal: new Float64Array(len),
-    uiClaims: optional(), separatedTransfer: optional(), separatedNatural: optional(), separatedMigrant: optional(),
+    uiClaims: optional(), separatedTransfer: optional(), separatedNatural: optional(), separatedMigrant: optional(), separatedGraduate: optional(),
     hc: new Uint8Array(len), jobsBegin: int(), jobsEnd: int(), jobsLost: int(), plannedLayoffs: int(), furloughed: optional(), filings: [[]],
   } satisfies SeriesBatch;
   rows.forEach((r, m) => {

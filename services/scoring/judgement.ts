@@ -2,6 +2,7 @@ import type { Thresholds } from '../../config/thresholds.schema.js';
 import type { EmployerExplanation, ModelDriver } from '../domain/explanation.js';
 import type { Level } from '../domain/level.js';
 import { FEATURES_PER_STEP, monthWorkforce, STEP_FEATURES, type FeatureReference } from './features.js';
+import { keyGroups } from './keygroups.js';
 import type { EmployerRiskRow } from './risk.repository.js';
 import { employerLevel, evaluateRules, type RuleHit } from './rules/index.js';
 import { at, type ScoringContext, type SeriesBatch } from './series.js';
@@ -78,6 +79,7 @@ export function judgeRow(
     rules: [...new Set(hits.map((h) => h.rule))],
     kinds: [...new Set(hits.map((h) => h.kind))],
     explanation: explain(hits, p, reasons, features && reference && level !== null ? modelDrivers(features, reference, i) : [], modelVersion),
+    ...keyGroups(batch, i, jobsAtStake),
   };
 }
 

@@ -7,10 +7,29 @@ import { inTransaction, type Database } from '../db/database.js';
 import { dayNumber, monthOf, periodDate } from '../domain/period.js';
 import type { CityExplanation, EmployerExplanation } from '../domain/explanation.js';
 import { countLevel, noLevels, toLevel, type LevelCounts } from '../domain/level.js';
+import type { CityKeyGroups, KeyGroups } from './keygroups.js';
 
 /** Every query of the scoring stage's results: runs, employer risk, city risk. */
 
-export interface EmployerRiskRow {
+/** One city's (section '*') or city × section's employers summed for a period (cityAggregates). */
+export interface CityAggregate {
+  city_code: string;
+  section: string;
+  employers: number;
+  expected: number;
+  layoffs: number;
+  job_losses: number;
+  separated: number | null;
+  separated_migrant: number | null;
+  separated_graduate: number | null;
+  migrant_reporters: number;
+  graduate_reporters: number;
+  jobs_at_stake: number;
+  jobs_at_stake_migrant: number;
+  jobs_at_stake_graduate: number;
+}
+
+export interface EmployerRiskRow extends KeyGroups {
   bucket: number;
   uscc: string;
   name: string;
@@ -29,7 +48,7 @@ export interface EmployerRiskRow {
   explanation: EmployerExplanation;
 }
 
-export interface CityRiskRow {
+export interface CityRiskRow extends CityKeyGroups {
   cityCode: string;
   industrySection: string;
   level: number | null;
@@ -51,9 +70,20 @@ function smallintOrNull(out: BinaryCopyRows, v: number | null): void {
   else out.int16(v);
 }
 
+function intOrNull(out: BinaryCopyRows, v: number | null): void {
+  if (v === null) out.null();
+  else out.int32(v);
+}
+
+function realOrNull(out: BinaryCopyRows, v: number | null): void {
+  if (v === null) out.null();
+  else out.float4(v);
+}
+
 const RISK_COLUMNS = [
   'period', 'bucket', 'uscc', 'name', 'city_code', 'region_code', 'industry_code', 'workforce', 'level', 'probability',
   'jobs_at_stake', 'excess_separations', 'rules', 'kinds', 'explanation', 'run_id', 'rule_level',
+  'separated', 'separated_migrant', 'separated_graduate', 'jobs_at_stake_migrant', 'jobs_at_stake_graduate',
 ];
 
 export class RiskRepository {
@@ -156,6 +186,11 @@ export class RiskRepository {
         out.jsonb(JSON.stringify(r.explanation));
         out.int64(runId);
         smallintOrNull(out, r.ruleLevel);
+        intOrNull(out, r.separated);
+        intOrNull(out, r.separatedMigrant);
+        intOrNull(out, r.separatedGraduate);
+        realOrNull(out, r.jobsAtStakeMigrant);
+        realOrNull(out, r.jobsAtStakeGraduate);
       }
       await pipeline(Readable.from(out.take()), client.query(copyFrom(`COPY employer_risk (${RISK_COLUMNS.join(', ')}) FROM STDIN (FORMAT binary)`)));
     });
@@ -185,20 +220,43 @@ export class RiskRepository {
             surveyed_unemployment_rate: r.surveyedRate,
             explanation: JSON.stringify(r.explanation),
             run_id: runId,
+            separated: r.separated,
+            separated_migrant: r.separatedMigrant,
+            separated_graduate: r.separatedGraduate,
+            migrant_reporters: r.migrantReporters,
+            graduate_reporters: r.graduateReporters,
+            jobs_at_stake: r.jobsAtStake,
+            jobs_at_stake_migrant: r.jobsAtStakeMigrant,
+            jobs_at_stake_graduate: r.jobsAtStakeGraduate,
           })),
         )
         .execute();
     });
   }
 
-  /** Per city and per city × section: the employers' aggregate for the period. */
-  /** `layoffShare`: the share of a workforce a layoff typically takes (turns probability × workforce into jobs). */
-  async cityAggregates(period: string, layoffShare: number): Promise<{ city_code: string; section: string; employers: number; expected: number; layoffs: number; job_losses: number }[]> {
-    const r = await sql<{ city_code: string; section: string; employers: number; expected: number; layoffs: number; job_losses: number }>`
+  /**
+   * Per city and per city × section: the employers' aggregate for the
+   * period, in one pass over its employer_risk partition. `layoffShare`: the
+   * share of a workforce a layoff typically takes (turns probability ×
+   * workforce into jobs). Key groups: separations summed over the employers
+   * that reported the split this month (NULL when none did) and how many
+   * did; jobs at stake over the employers at a warning level, an employer
+   * that never reported the split counting 0 among migrants and graduates.
+   */
+  async cityAggregates(period: string, layoffShare: number): Promise<CityAggregate[]> {
+    const r = await sql<CityAggregate>`
       SELECT city_code, coalesce(left(industry_code, 1), '*') AS section, count(*)::int AS employers,
              coalesce(sum(coalesce(probability, 0) * workforce), 0)::float8 * ${layoffShare} AS expected,
              count(*) FILTER (WHERE 'layoff' = ANY(kinds))::int AS layoffs,
-             coalesce(sum(excess_separations) FILTER (WHERE 'layoff' = ANY(kinds)), 0)::int AS job_losses
+             coalesce(sum(excess_separations) FILTER (WHERE 'layoff' = ANY(kinds)), 0)::int AS job_losses,
+             sum(separated)::int AS separated,
+             sum(separated_migrant)::int AS separated_migrant,
+             sum(separated_graduate)::int AS separated_graduate,
+             count(separated_migrant)::int AS migrant_reporters,
+             count(separated_graduate)::int AS graduate_reporters,
+             coalesce(sum(jobs_at_stake) FILTER (WHERE level IS NOT NULL), 0)::int AS jobs_at_stake,
+             coalesce(sum(jobs_at_stake_migrant) FILTER (WHERE level IS NOT NULL), 0)::float8 AS jobs_at_stake_migrant,
+             coalesce(sum(jobs_at_stake_graduate) FILTER (WHERE level IS NOT NULL), 0)::float8 AS jobs_at_stake_graduate
         FROM employer_risk WHERE period = ${periodDate(period)}::date
        GROUP BY GROUPING SETS ((city_code), (city_code, left(industry_code, 1)))`.execute(this.database.db);
     return r.rows;

@@ -41,8 +41,8 @@ class Row implements RowFields {
 
 const PERIODS = ['2026-01', '2026-02', '2026-03', '2026-04'];
 
-/** A social-insurance row after uscc and period: insured, hired, separated, arrears, wage base, UI claims, separated by transfer, natural, migrant. */
-const si = (insured: number, optional: number | null = null): Row => new Row([insured, 1, 2, 0, insured * 5000, optional, optional, optional, optional]);
+/** A social-insurance row after uscc and period: insured, hired, separated, arrears, wage base, UI claims, separated by transfer, natural, migrant, graduate. */
+const si = (insured: number, optional: number | null = null): Row => new Row([insured, 1, 2, 0, insured * 5000, optional, optional, optional, optional, optional]);
 /** A headcount row after uscc and period: jobs at the start, at the end, lost, planned layoffs, furloughed. */
 const hc = (jobs: number, furloughed: number | null = null): Row => new Row([jobs, jobs - 1, 1, 0, furloughed]);
 /** Name, city, region, industry. */
@@ -89,7 +89,7 @@ describe('BatchBuilder', () => {
     const outside = si(99);
     b.si(i, 4, outside);
     b.si(i, -1, si(98));
-    expect(outside.rest).toHaveLength(9);
+    expect(outside.rest).toHaveLength(10);
 
     const { batch } = b.build();
     expect(column(batch, 'si')).toEqual([1, 0, 1, 0]);
@@ -98,6 +98,7 @@ describe('BatchBuilder', () => {
     expect(column(batch, 'wageBaseTotal')).toEqual([50000, 0, 60000, 0]);
     expect(column(batch, 'uiClaims')).toEqual([-1, -1, 3, -1]);
     expect(column(batch, 'separatedMigrant')).toEqual([-1, -1, 3, -1]);
+    expect(column(batch, 'separatedGraduate')).toEqual([-1, -1, 3, -1]);
     expect(column(batch, 'hc')).toEqual([0, 0, 1, 1]);
     expect(column(batch, 'jobsBegin')).toEqual([0, 0, 50, 40]);
     expect(column(batch, 'jobsEnd')).toEqual([0, 0, 49, 39]);

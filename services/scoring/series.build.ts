@@ -28,12 +28,12 @@ export interface RowFields {
 
 /** The monthly integer columns of a SeriesBatch. */
 export const INT_COLUMNS = [
-  'insured', 'hired', 'separated', 'arrearsMonths', 'uiClaims', 'separatedTransfer', 'separatedNatural', 'separatedMigrant',
+  'insured', 'hired', 'separated', 'arrearsMonths', 'uiClaims', 'separatedTransfer', 'separatedNatural', 'separatedMigrant', 'separatedGraduate',
   'jobsBegin', 'jobsEnd', 'jobsLost', 'plannedLayoffs', 'furloughed',
 ] as const;
 export type IntColumn = (typeof INT_COLUMNS)[number];
 /** Counts a feed may leave out: -1 ("not reported") where there is no value. */
-export const OPTIONAL_COLUMNS: readonly IntColumn[] = ['uiClaims', 'separatedTransfer', 'separatedNatural', 'separatedMigrant', 'furloughed'];
+export const OPTIONAL_COLUMNS: readonly IntColumn[] = ['uiClaims', 'separatedTransfer', 'separatedNatural', 'separatedMigrant', 'separatedGraduate', 'furloughed'];
 
 /** 'YYYY-MM' as year × 12 + month − 1 (services/domain periodOrdinal), the numbering CopyFields.month() uses. */
 export function monthNumber(period: string): number {
@@ -195,6 +195,7 @@ export class BatchBuilder {
     this.cols.separatedTransfer[k] = r.int(-1);
     this.cols.separatedNatural[k] = r.int(-1);
     this.cols.separatedMigrant[k] = r.int(-1);
+    this.cols.separatedGraduate[k] = r.int(-1);
   }
 
   /** A headcount row (fields after uscc and period, in readShard's order). */
@@ -274,6 +275,7 @@ export class BatchBuilder {
       separatedTransfer: col('separatedTransfer'),
       separatedNatural: col('separatedNatural'),
       separatedMigrant: col('separatedMigrant'),
+      separatedGraduate: col('separatedGraduate'),
       hc: flag(this.flags.hc),
       jobsBegin: col('jobsBegin'),
       jobsEnd: col('jobsEnd'),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { monthRange } from '../domain/period.js';
+import { PACK_FORMAT } from './series.pack.js';
 import { MAX_STALE_MONTHS, packPlan, packRefused, type Fingerprint, type PackPlanQuery, type PackState } from './series.pack.plan.js';
 
 const q: PackPlanQuery = { period: '2026-06', months: 6, bucketFrom: 0, bucketTo: 63 };
@@ -13,7 +14,7 @@ function fingerprint(months: readonly string[], changes: Fingerprint = {}): Fing
 }
 
 /** The pack the run of 2026-05 left over all 64 buckets: its window 2025-12 … 2026-05. */
-const lastNight = (over: Partial<PackState> = {}): PackState => ({ months: 6, fingerprint: fingerprint(monthRange('2025-12', '2026-05')), buckets: 64, ...over });
+const lastNight = (over: Partial<PackState> = {}): PackState => ({ months: 6, format: PACK_FORMAT, fingerprint: fingerprint(monthRange('2025-12', '2026-05')), buckets: 64, ...over });
 
 describe('packPlan', () => {
   it('uses the pack when every shared month is unchanged, reading only the scored month from the facts', () => {
@@ -51,6 +52,11 @@ describe('packPlan', () => {
   it('reads the facts when the pack holds a window of another length', () => {
     const now = fingerprint(window);
     expect(packPlan(q, window, now, [lastNight({ months: 13, fingerprint: now })])).toEqual({ usable: false, why: 'the pack of 2026-05 holds 13 months, not 6' });
+  });
+
+  it('reads the facts when the pack was written in another layout (before graduates were packed)', () => {
+    const now = fingerprint(window);
+    expect(packPlan(q, window, now, [lastNight({ format: 1, fingerprint: now })])).toEqual({ usable: false, why: `the pack of 2026-05 is in layout 1, not ${PACK_FORMAT}` });
   });
 
   it('reads the facts when there is no pack state, or one that does not cover the shard from one run', () => {

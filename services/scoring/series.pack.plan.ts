@@ -1,4 +1,5 @@
 import { addMonths } from '../domain/period.js';
+import { PACK_FORMAT } from './series.pack.js';
 
 /**
  * Whether the scoring stage may start a shard from the pack the previous
@@ -25,9 +26,11 @@ export interface PackPlanQuery {
   fromFacts?: boolean;
 }
 
-/** The previous period's pack state over the shard's buckets, one entry per distinct (months, fingerprint). */
+/** The previous period's pack state over the shard's buckets, one entry per distinct (months, fingerprint, format). */
 export interface PackState {
   months: number;
+  /** The layout its values were packed in (series.pack.ts PACK_FORMAT). */
+  format: number;
   fingerprint: Fingerprint;
   /** Buckets of the shard that have this state. */
   buckets: number;
@@ -51,7 +54,7 @@ export function packRefused(q: PackPlanQuery): string | null {
  * with the scored one; `now` the fingerprint of those months as they are;
  * `previous` the pack state of the period before over the shard's buckets.
  * The pack is used only when every bucket has one state, from one run, of
- * the same number of months; the scored month and every month whose loaded
+ * the same number of months, in this code's layout; the scored month and every month whose loaded
  * batches differ from the pack's (a restatement, a late feed) are read from
  * the facts, unless there are more than MAX_STALE_MONTHS of them.
  */
@@ -64,6 +67,7 @@ export function packPlan(q: PackPlanQuery, window: readonly string[], now: Finge
   const only = previous[0];
   if (previous.length > 1 || only === undefined || only.buckets !== buckets) return { usable: false, why: `the pack of ${before} does not cover the shard's buckets from one run` };
   if (only.months !== q.months) return { usable: false, why: `the pack of ${before} holds ${only.months} months, not ${q.months}` };
+  if (only.format !== PACK_FORMAT) return { usable: false, why: `the pack of ${before} is in layout ${only.format}, not ${PACK_FORMAT}` };
   // The pack's window ends a month earlier: every month it shares with this one must be unchanged.
   const stale = window.filter((p) => p === q.period || only.fingerprint[p] !== now[p]);
   if (stale.length > MAX_STALE_MONTHS) return { usable: false, why: `${stale.length} months changed since the pack of ${before}` };

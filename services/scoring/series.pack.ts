@@ -10,14 +10,21 @@
  *   - a bitmap of the months with a social-insurance row, then one of the
  *     months with a headcount report (ceil(months / 8) bytes each);
  *   - per social-insurance month: insured, hired, separated, arrears months,
- *     the wage base, UI claims, separated by transfer, natural and migrant;
+ *     the wage base, UI claims, separated by transfer, natural, migrant and
+ *     graduate;
  *   - per headcount month: jobs at the start, at the end, lost, planned
  *     layoffs, furloughed.
  * Integers are zigzag varints (so -1, "not reported", is one byte). The wage
  * base is its cents as a varint when that gives back the same double, and
  * otherwise the double's eight bytes: either way the value read back is the
  * value packed, bit for bit.
+ *
+ * The layout has a number, PACK_FORMAT, kept with each bucket's pack
+ * (series_pack_state.format): a pack of another layout is not read.
  */
+
+/** The layout above. 1: up to migrant; 2: graduate added (sql/009_key_groups.sql). */
+export const PACK_FORMAT = 2;
 
 /** The columns of a SeriesBatch that hold monthly values (index employer × months + month). */
 export interface MonthColumns {
@@ -31,6 +38,7 @@ export interface MonthColumns {
   separatedTransfer: Int32Array;
   separatedNatural: Int32Array;
   separatedMigrant: Int32Array;
+  separatedGraduate: Int32Array;
   hc: Uint8Array;
   jobsBegin: Int32Array;
   jobsEnd: Int32Array;
@@ -121,6 +129,7 @@ export function packSeries(src: MonthColumns, base: number, months: number, out:
     out.svar(src.separatedTransfer[k] as number);
     out.svar(src.separatedNatural[k] as number);
     out.svar(src.separatedMigrant[k] as number);
+    out.svar(src.separatedGraduate[k] as number);
   }
   for (let m = 0; m < months; m++) {
     const k = base + m;
@@ -168,6 +177,7 @@ export function unpackSeries(bytes: Uint8Array, from: number, end: number, packM
     const transfer = r.svar();
     const natural = r.svar();
     const migrant = r.svar();
+    const graduate = r.svar();
     if (m < 0 || m >= months) continue;
     const k = base + m;
     dst.si[k] = 1;
@@ -180,6 +190,7 @@ export function unpackSeries(bytes: Uint8Array, from: number, end: number, packM
     dst.separatedTransfer[k] = transfer;
     dst.separatedNatural[k] = natural;
     dst.separatedMigrant[k] = migrant;
+    dst.separatedGraduate[k] = graduate;
   }
   for (let j = 0; j < packMonths; j++) {
     if (((bytes[hcFrom + (j >> 3)] as number) & (1 << (j & 7))) === 0) continue;

@@ -7,7 +7,7 @@ import { copyScan, copyScanBinary } from '../db/copy.read.js';
 import { inTransaction, type Database } from '../db/database.js';
 import { addMonths, dayNumber, monthRange, periodDate } from '../domain/period.js';
 import { BatchBuilder, monthNumber } from './series.build.js';
-import { PackFormatError, PackWriter, packSeries, type MonthColumns } from './series.pack.js';
+import { PACK_FORMAT, PackFormatError, PackWriter, packSeries, type MonthColumns } from './series.pack.js';
 import { packPlan, packRefused, type Fingerprint, type PackState } from './series.pack.plan.js';
 import type { NewEmployerIntake, ScoringContext, SeriesBatch } from './series.js';
 
@@ -144,9 +144,9 @@ export class SeriesRepository {
       await client.query('DELETE FROM series_pack_state WHERE period = $1::date AND bucket BETWEEN $2 AND $3', [day, q.bucketFrom, q.bucketTo]);
       await pipeline(Readable.from(out.take()), client.query(copyFrom('COPY series_pack (period, bucket, uscc, name, city_code, region_code, industry_code, named_month, series) FROM STDIN (FORMAT binary)')));
       await client.query(
-        `INSERT INTO series_pack_state (period, bucket, months, fingerprint, run_id)
-         SELECT $1::date, g, $4, $5::jsonb, $6 FROM generate_series($2::int, $3::int) g`,
-        [day, q.bucketFrom, q.bucketTo, b.months, JSON.stringify(read.fingerprint), runId],
+        `INSERT INTO series_pack_state (period, bucket, months, fingerprint, run_id, format)
+         SELECT $1::date, g, $4, $5::jsonb, $6, $7 FROM generate_series($2::int, $3::int) g`,
+        [day, q.bucketFrom, q.bucketTo, b.months, JSON.stringify(read.fingerprint), runId, PACK_FORMAT],
       );
     });
   }
@@ -246,11 +246,11 @@ async function readFingerprint(client: pg.PoolClient, periods: readonly string[]
   return out;
 }
 
-/** The previous period's pack state over the shard's buckets, one row per distinct (months, fingerprint). */
+/** The previous period's pack state over the shard's buckets, one row per distinct (months, fingerprint, format). */
 async function readPackState(client: pg.PoolClient, q: ShardQuery): Promise<PackState[]> {
   const r = await client.query<PackState>(
-    `SELECT months, fingerprint, count(*)::int AS buckets FROM series_pack_state
-      WHERE period = $1::date AND bucket BETWEEN $2 AND $3 GROUP BY months, fingerprint`,
+    `SELECT months, format, fingerprint, count(*)::int AS buckets FROM series_pack_state
+      WHERE period = $1::date AND bucket BETWEEN $2 AND $3 GROUP BY months, format, fingerprint`,
     [periodDate(addMonths(q.period, -1)), q.bucketFrom, q.bucketTo],
   );
   return r.rows;
@@ -319,7 +319,7 @@ async function readFacts(client: pg.PoolClient, b: BatchBuilder, q: ShardQuery, 
     await copyScan(
       client,
       `SELECT s.bucket, s.uscc, s.name, s.city_code, s.region_code, s.industry_code, s.insured, s.hired, s.separated, s.arrears_months, s.wage_base_total,
-              s.ui_claims, s.separated_transfer, s.separated_natural, s.separated_migrant
+              s.ui_claims, s.separated_transfer, s.separated_natural, s.separated_migrant, s.separated_graduate
          FROM social_insurance s WHERE ${factWhere(client, q, 's', period, period)}`,
       (r) => {
         const bucket = r.int();
@@ -355,7 +355,7 @@ async function readMonths(client: pg.PoolClient, b: BatchBuilder, q: ShardQuery,
   await copyScan(
     client,
     `SELECT s.uscc, s.period, s.insured, s.hired, s.separated, s.arrears_months, s.wage_base_total,
-            s.ui_claims, s.separated_transfer, s.separated_natural, s.separated_migrant
+            s.ui_claims, s.separated_transfer, s.separated_natural, s.separated_migrant, s.separated_graduate
        FROM social_insurance s${join('s')} WHERE ${factWhere(client, q, 's', from, to)}`,
     (r) => {
       const i = b.next(r);

@@ -11,7 +11,7 @@ function twoEmployers(months: number): SeriesBatch {
     uscc: ['A', 'B'], bucket: new Uint8Array(2), name: ['a', 'b'], cityCode: ['510100', '510100'], regionCode: ['510104', '510104'], industryCode: ['C', 'C'],
     si: new Uint8Array(len).fill(1), insured: seq((k) => 100 + k), hired: seq((k) => k), separated: seq((k) => 2 * k), arrearsMonths: seq(() => 0),
     wageBaseTotal: Float64Array.from({ length: len }, (_, k) => k * 10), uiClaims: seq(() => -1), separatedTransfer: seq(() => -1),
-    separatedNatural: seq(() => -1), separatedMigrant: seq(() => -1), hc: new Uint8Array(len), jobsBegin: seq(() => 0), jobsEnd: seq(() => 0),
+    separatedNatural: seq(() => -1), separatedMigrant: seq(() => -1), separatedGraduate: seq(() => -1), hc: new Uint8Array(len), jobsBegin: seq(() => 0), jobsEnd: seq(() => 0),
     jobsLost: seq(() => 0), plannedLayoffs: seq(() => 0), furloughed: seq(() => -1),
     filings: [[{ filingId: 'f1', filedOn: '2025-02-10', effectiveOn: '2025-03-15', plannedCount: 30, staffTotal: 100 }, { filingId: 'f2', filedOn: '2025-05-02', effectiveOn: '2025-06-10', plannedCount: 30, staffTotal: 100 }], []],
   };

@@ -31,6 +31,7 @@ export function sliceBatch(b: SeriesBatch, endMonth: number): SeriesBatch {
     separatedTransfer: int(b.separatedTransfer),
     separatedNatural: int(b.separatedNatural),
     separatedMigrant: int(b.separatedMigrant),
+    separatedGraduate: int(b.separatedGraduate),
     hc: flag(b.hc),
     jobsBegin: int(b.jobsBegin),
     jobsEnd: int(b.jobsEnd),

@@ -46,6 +46,8 @@ export interface SeriesBatch {
   readonly separatedNatural: Int32Array;
   /** -1: not reported */
   readonly separatedMigrant: Int32Array;
+  /** -1: not reported */
+  readonly separatedGraduate: Int32Array;
 
   // Headcount reports of monitored enterprises (企业用工监测). hc[k] = 1 where a report exists.
   readonly hc: Uint8Array;

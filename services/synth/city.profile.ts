@@ -41,7 +41,7 @@ const PROFILES: readonly Omit<CityProfile, 'code'>[] = [
     unemploymentRate: 5.1, surveyed: true, tourism: 0, reports: ALL, transferZero: true },
   { short: '自贡', weight: 2.49, wage: 5300, counties: ['02', '03', '04', '11', '21', '22'], sectionBoost: { ...RURAL, C: 1.4 },
     divisionBoost: { 26: 3, 34: 2, 35: 1.5 }, unemploymentRate: 5.3, surveyed: true, tourism: 0.1, reports: ALL, transferZero: false },
-  { short: '攀枝花', weight: 1.21 * 1.6, wage: 6800, counties: ['02', '03', '11', '22', '23'], sectionBoost: { B: 5, C: 1.6, D: 2.5, A: 1.2 },
+  { short: '攀枝花', weight: 1.21 * 1.6, wage: 6800, counties: ['02', '03', '11', '21', '22'], sectionBoost: { B: 5, C: 1.6, D: 2.5, A: 1.2 },
     divisionBoost: { 31: 6, 32: 5, 26: 1.5 }, unemploymentRate: 5.2, surveyed: true, tourism: 0.1, reports: ALL, transferZero: true },
   { short: '泸州', weight: 4.25, wage: 5700, counties: ['02', '03', '04', '21', '22', '24', '25'], sectionBoost: { C: 1.5, D: 1.5, A: 1.5 },
     divisionBoost: { 15: 8, 26: 2.5 }, unemploymentRate: 5.0, surveyed: true, tourism: 0.1, reports: ALL, transferZero: false },

@@ -10,6 +10,7 @@ import { openTransport } from '../../services/notify/transport.js';
 import type { NotifyConfig } from '../../config/notify.schema.js';
 import type { FindingKind } from '../../services/domain/explanation.js';
 import type { Level } from '../../services/domain/level.js';
+import type { KeyGroups } from '../../services/scoring/keygroups.js';
 
 /**
  * Scoring runs with chosen results, written through the scoring stage's own
@@ -27,7 +28,11 @@ export interface SeedEmployer {
   rules?: string[];
   name?: string;
   probability?: number | null;
+  /** This month's separations of migrant workers and graduates, and the estimated jobs at stake among them; default: not reported. */
+  keyGroups?: Partial<KeyGroups>;
 }
+
+const NOT_REPORTED: KeyGroups = { separated: 50, separatedMigrant: null, separatedGraduate: null, jobsAtStakeMigrant: null, jobsAtStakeGraduate: null };
 
 export async function seedRun(database: Database, period: string, employers: readonly SeedEmployer[], cities: { code: string; level: Level | null; dataMissing?: boolean }[] = []): Promise<number> {
   const risks = new RiskRepository(database);
@@ -59,6 +64,8 @@ export async function seedRun(database: Database, period: string, employers: rea
         reasons: [],
         model: null,
       },
+      ...NOT_REPORTED,
+      ...e.keyGroups,
     };
   });
   // Replace the period's rows wholesale, as a full run would.
@@ -71,6 +78,7 @@ export async function seedRun(database: Database, period: string, employers: rea
       cityCode: c.code, industrySection: '*', level: c.level, dataMissing: c.dataMissing ?? false, missingFeeds: c.dataMissing ? ['headcount'] : [],
       employers: 100, expectedJobLosses: 500, observedLayoffs: 3, observedJobLosses: 120, uiNewClaims: 900, uiClaimsRatio: 1.6,
       registeredUnemployed: 5000, surveyedRate: 5.8, explanation: { signals: [{ name: 'ui_claims_ratio', value: 1.6, level: c.level }], missing: [] },
+      separated: 400, separatedMigrant: 120, separatedGraduate: 15, migrantReporters: 60, graduateReporters: 55, jobsAtStake: 300, jobsAtStakeMigrant: 96.5, jobsAtStakeGraduate: 12,
     })),
   );
   await risks.finishRun(runId, 'done', rows.length, 1);

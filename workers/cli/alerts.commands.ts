@@ -2,6 +2,8 @@ import { cityName } from '../../services/domain/region.js';
 import { AlertRepository } from '../../services/alerts/alert.repository.js';
 import { processRun } from '../../services/alerts/alert.service.js';
 import { AlertTransitionError, DISPOSITIONS } from '../../services/alerts/lifecycle.js';
+import { AccountRepository } from '../../services/access/account.repository.js';
+import { maskPii, maskPiiDeep } from '../../services/domain/pii.js';
 import { sendOutbox } from '../../services/notify/deliver.js';
 import { NotificationRepository } from '../../services/notify/notification.repository.js';
 import { isPeriod, periodOf } from '../../services/domain/period.js';
@@ -92,10 +94,20 @@ export async function alertsTransitionCommand(
   const alertId = intOption('id', id, 1);
   if (opts.by === undefined) throw new UsageError('--by <name> is required: every transition records who did it');
   if (action === 'resolve' && opts.disposition === undefined) throw new UsageError(`--disposition is required to resolve: one of ${DISPOSITIONS.join(' / ')}`);
-  const repo = new AlertRepository(await ctx.db());
+  const database = await ctx.db();
+  const repo = new AlertRepository(database);
   try {
     const out =
       action === 'ack' ? await repo.acknowledge(alertId, opts.by, opts.comment ?? null) : await repo.resolve(alertId, opts.by, opts.disposition as string, opts.comment ?? null);
+    // The console's audit log sees the CLI's actions too.
+    await new AccountRepository(database).audit({
+      actor: `cli: ${maskPii(opts.by)}`,
+      accountId: null,
+      action: action === 'ack' ? 'alert.acknowledge' : 'alert.resolve',
+      target: `alert:${alertId}`,
+      cityCode: out.cityCode,
+      detail: maskPiiDeep({ disposition: out.disposition, comment: opts.comment ?? null, via: 'cli' }),
+    });
     if (opts.json) printJson(out);
     else printLine(`alert ${out.alertId} ${out.status} by ${out.by}${out.disposition ? ` (${out.disposition})` : ''}`);
   } catch (err) {

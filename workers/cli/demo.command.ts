@@ -64,5 +64,6 @@ export async function demoCommand(ctx: CliContext, opts: { out: string; employer
     printLine(`e-mails: ${readdirSync(outbox).filter((f) => f.endsWith('.eml')).length} .eml files in ${outbox} (open them with any mail client)`);
   }
   printLine(`done in ${((Date.now() - started) / 1000).toFixed(1)} s; next: \`npx ews alerts list\`, \`npx ews alerts show <id>\`, \`npx ews batches\``);
+  printLine('the console: `npx ews users add --role province --email <your address>` (prints a password), then `npx ews serve --role api` and open http://127.0.0.1:3000/');
   return shortfalls;
 }

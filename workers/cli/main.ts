@@ -14,6 +14,7 @@ import { alertsListCommand, alertsRaiseCommand, alertsShowCommand, alertsTransit
 import { evaluateCommand, type EvaluateCliOptions } from './evaluate.command.js';
 import { nightlyCommand, queuesCommand, retryCommand, serveCommand } from './ops.commands.js';
 import { nightsCommand } from './nights.command.js';
+import { tokensCreateCommand, tokensListCommand, tokensRevokeCommand, usersAddCommand, usersDisableCommand, usersListCommand, usersResetCommand } from './users.commands.js';
 import { modelsListCommand, modelsPromoteCommand, modelsRollbackCommand } from './models.commands.js';
 import { trainCommand, type TrainCommandOptions } from './train.command.js';
 import { shortfallLines, type Shortfall } from './shortfall.js';
@@ -233,6 +234,56 @@ export async function main(argv: readonly string[]): Promise<number> {
     .action(async (opts: { limit: string; watch?: boolean; json?: boolean }) => {
       await nightsCommand(ctx(), opts);
     });
+
+  const users = program.command('users').description("the console's accounts: province, city (one city), ops, viewer");
+  users
+    .command('add')
+    .description('add an account; without --password-stdin a password is generated and printed once')
+    .option('--role <role>', 'province (all cities, read and act) / city (one city) / ops (queues, runs, feeds) / viewer (read-only)')
+    .option('--city <code>', 'the city code of a city account (e.g. 510100)')
+    .option('--email <e>', 'the login')
+    .option('--password-stdin', 'read the password from stdin (12+ characters, 6+ different)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { role?: string; city?: string; email?: string; passwordStdin?: boolean; json?: boolean }) => usersAddCommand(ctx(), opts));
+  users
+    .command('list')
+    .description('accounts with their role, city and state (active, locked, disabled)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => usersListCommand(ctx(), opts));
+  users
+    .command('disable')
+    .description('refuse an account from now on: its sessions end, its tokens are refused')
+    .option('--email <e>', 'the account')
+    .action(async (opts: { email?: string }) => usersDisableCommand(ctx(), opts, true));
+  users
+    .command('enable')
+    .description('let a disabled account log in again')
+    .option('--email <e>', 'the account')
+    .action(async (opts: { email?: string }) => usersDisableCommand(ctx(), opts, false));
+  users
+    .command('reset')
+    .description('set a new password (generated and printed once without --password-stdin), lift a lock-out, end the sessions')
+    .option('--email <e>', 'the account')
+    .option('--password-stdin', 'read the new password from stdin')
+    .action(async (opts: { email?: string; passwordStdin?: boolean }) => usersResetCommand(ctx(), opts));
+
+  const tokens = program.command('tokens').description('API tokens for machines: Authorization: Bearer <token>');
+  tokens
+    .command('create')
+    .description("a new token acting as the account (its role and city); printed once, on the last line")
+    .option('--email <e>', 'the account')
+    .option('--label <text>', 'what the token is for')
+    .action(async (opts: { email?: string; label?: string }) => tokensCreateCommand(ctx(), opts));
+  tokens
+    .command('list')
+    .description('tokens (never the secrets), when they were last used, which are revoked')
+    .option('--email <e>', "only this account's")
+    .option('--json', 'print JSON')
+    .action(async (opts: { email?: string; json?: boolean }) => tokensListCommand(ctx(), opts));
+  tokens
+    .command('revoke <id>')
+    .description('refuse a token from now on')
+    .action(async (id: string) => tokensRevokeCommand(ctx(), id));
 
   program
     .command('retry')

@@ -17,7 +17,7 @@ import {
   type ChartState,
   type Prepared,
 } from './content.js';
-import { alertKindName, changeWithPrevious, levelColours, levelName, levelShort } from './labels.js';
+import { alertKindName, changeWithPrevious, industryText, keyGroupText, levelColours, levelName, levelShort, regionText } from './labels.js';
 import { alertUrl, claimsRatio, count, percent, rulesOf, shortName, summaryTotals } from './model.js';
 
 const FONT = "-apple-system,'PingFang SC','Hiragino Sans GB','Microsoft YaHei','Noto Sans CJK SC',sans-serif";
@@ -67,10 +67,12 @@ function employerCard(x: Prepared, e: EmployerAlertView): string {
     row('等级', `${badge(e.level)} · ${h(alertKindName(e.kind))}`),
     row('变化', h(changeWithPrevious(e.change, e.previousLevel))),
     row('统一社会信用代码', h(e.uscc), true),
-    row('区县代码', h(e.regionCode), true),
-    row('行业', h(e.industryCode), true),
+    row('区县', h(regionText(e.regionCode)), true),
+    row('行业', h(industryText(e.industryCode)), true),
     row('参保人数', num(e.insured)),
     row('超基线减员', num(e.excessSeparations)),
+    row('农民工', h(keyGroupText(e.migrant))),
+    row('高校毕业生', h(keyGroupText(e.graduate))),
     row('模型概率', percent(e.probability)),
     row('触发规则', rules.items.length === 0 ? '—' : rules.items.map(h).join(rules.summaries ? '<br>' : '、'), true),
   ];
@@ -88,8 +90,8 @@ function resolvedCard(x: Prepared, e: EmployerAlertView): string {
   const rows = [
     firstRow('企业名称', link(alertUrl(x.base, e.alertId), h(e.name)), '#f2f7f2'),
     row('统一社会信用代码', h(e.uscc), true),
-    row('区县代码', h(e.regionCode), true),
-    row('行业', h(e.industryCode), true),
+    row('区县', h(regionText(e.regionCode)), true),
+    row('行业', h(industryText(e.industryCode)), true),
     row('解除前等级', badge(e.level)),
     row('变化', h(changeWithPrevious(e.change, e.previousLevel))),
     row('处置结果', e.disposition === null || e.disposition.trim() === '' ? '—' : h(e.disposition), true),

@@ -1,7 +1,8 @@
-/** Chinese labels for levels, changes, feeds and e-mail kinds. */
+/** Chinese labels for levels, changes, feeds, e-mail kinds, places, industries and key groups. */
 import type { AlertChange } from '../../domain/alert.js';
 import { isLevel, LEVEL_COLOUR, LEVEL_NUMERAL, type Level } from '../../domain/level.js';
-import type { EmployerAlertView, NotificationKind } from '../notification.types.js';
+import { industryName, regionLabel } from '../../domain/names.js';
+import type { EmployerAlertView, KeyGroupView, NotificationKind } from '../notification.types.js';
 
 /** Text colour and a light background per level, for badges. */
 export const LEVEL_COLOURS: Record<Level, { fg: string; bg: string }> = {
@@ -82,4 +83,34 @@ const KINDS: Record<NotificationKind, string> = {
 
 export function kindName(kind: NotificationKind): string {
   return KINDS[kind] ?? String(kind);
+}
+
+/** '青羊区' for 510105; the code itself when it is not one of Sichuan's (raw, not escaped). */
+export function regionText(code: string): string {
+  return regionLabel(code.trim());
+}
+
+/** '纺织服装、服饰业（C18）'; the code alone when GB/T 4754-2017 does not have it (raw, not escaped). */
+export function industryText(code: string): string {
+  const c = code.trim();
+  const name = industryName(c);
+  return name === undefined ? c : `${name}（${c}）`;
+}
+
+/** A count of people from a payload, or '—'. */
+function people(v: number | null): string {
+  return typeof v !== 'number' || !Number.isFinite(v) || v < 0 ? '—' : String(Math.round(v));
+}
+
+/**
+ * One key group of an employer: '减员 12 / 涉及岗位约 30' (this month's
+ * separations among it, and the estimated jobs at stake among it); '—'
+ * when neither is known, as in e-mails queued before key groups were carried.
+ */
+export function keyGroupText(g: KeyGroupView | undefined): string {
+  // A frozen payload is JSON from an older release: anything but the object this code writes is "not known".
+  if (typeof g !== 'object' || g === null || (g.separated === null && g.jobsAtStake === null)) return '—';
+  const jobs = g.jobsAtStake;
+  const stake = typeof jobs !== 'number' || !Number.isFinite(jobs) || jobs < 0 ? ' —' : jobs === 0 ? ' 0' : jobs < 0.5 ? '不足 1 人' : `约 ${Math.round(jobs)}`;
+  return `减员 ${people(g.separated)} / 涉及岗位${stake}`;
 }

@@ -340,11 +340,49 @@ describe('body', () => {
       previousLevel: 3,
     });
     const r = renderEmail(payload({ employers: [e, employer({ probability: null, ruleSummaries: [], rules: ['law41', 'unreported'] })] }));
-    for (const s of ['Ⅱ级（橙色）', '升级（原Ⅲ级）', '510107', 'C3971', '1234', '153', '88%', '规则一<br>规则二', '—', 'law41、unreported']) {
+    for (const s of ['Ⅱ级（橙色）', '升级（原Ⅲ级）', '武侯区', 'C3971', '1234', '153', '88%', '规则一<br>规则二', '—', 'law41、unreported']) {
       expect(r.html).toContain(s);
     }
     expect(r.text).toContain('参保人数：1234　超基线减员：153　模型概率：88%');
     expect(r.text).toContain('触发规则：规则一；规则二');
+  });
+
+  it('names the district and the industry beside its code, and shows a code it does not know as it is', () => {
+    const known = employer({ regionCode: '510105', industryCode: 'C18' });
+    const r = renderEmail(payload({ employers: [known] }));
+    expect(r.html).toContain('<td style="color:#666;font-size:13px;">区县</td><td style="word-break:break-all;">青羊区</td>');
+    expect(r.html).toContain('纺织服装、服饰业（C18）');
+    expect(r.text).toContain('区县：青羊区　行业：纺织服装、服饰业（C18）');
+    const section = renderEmail(payload({ employers: [employer({ regionCode: '510100', industryCode: 'F' })] }));
+    expect(section.text).toContain('区县：成都市　行业：批发和零售业（F）');
+    const unknown = renderEmail(payload({ employers: [employer({ regionCode: '999999', industryCode: 'Z99' })] }));
+    expect(unknown.text).toContain('区县：999999　行业：Z99');
+    expect(unknown.html).toContain('999999');
+    const resolved = renderEmail(payload({ kind: 'digest', employers: [employer({ regionCode: '510105', industryCode: 'C18', change: 'resolved', status: 'resolved', resolvedBy: 'system' })] }));
+    expect(resolved.text).toContain('区县：青羊区　行业：纺织服装、服饰业（C18）');
+    expect(resolved.html).toContain('纺织服装、服饰业（C18）');
+  });
+
+  it('shows migrant workers and graduates among the month’s separations, with the estimated jobs at stake among them', () => {
+    const e = employer({ migrant: { separated: 12, jobsAtStake: 30.4 }, graduate: { separated: 3, jobsAtStake: 0 } });
+    const r = renderEmail(payload({ employers: [e] }));
+    expect(r.text).toContain('农民工：减员 12 / 涉及岗位约 30　高校毕业生：减员 3 / 涉及岗位 0');
+    expect(r.html).toContain('<td style="color:#666;font-size:13px;">农民工</td><td>减员 12 / 涉及岗位约 30</td>');
+    expect(r.html).toContain('<td style="color:#666;font-size:13px;">高校毕业生</td><td>减员 3 / 涉及岗位 0</td>');
+    // Not reported this month, but in earlier months: the estimate alone.
+    const earlier = renderEmail(payload({ employers: [employer({ migrant: { separated: null, jobsAtStake: 8.6 }, graduate: { separated: null, jobsAtStake: null } })] }));
+    expect(earlier.text).toContain('农民工：减员 — / 涉及岗位约 9　高校毕业生：—');
+    expect(earlier.html).toContain('<td>减员 — / 涉及岗位约 9</td>');
+  });
+
+  it('renders an e-mail queued before key groups were carried with "—" in both parts', () => {
+    const old = employer();
+    expect('migrant' in old || 'graduate' in old).toBe(false);
+    const frozen = JSON.parse(JSON.stringify(payload({ employers: [old] }))) as NotificationPayload;
+    const r = renderEmail(frozen);
+    expect(r.text).toContain('农民工：—　高校毕业生：—');
+    expect(r.html).toContain('<td style="color:#666;font-size:13px;">农民工</td><td>—</td>');
+    expect(r.html).toContain('<td style="color:#666;font-size:13px;">高校毕业生</td><td>—</td>');
   });
 
   it('sorts by level, then excess separations descending', () => {

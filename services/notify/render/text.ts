@@ -6,7 +6,7 @@
 import type { CityAlertView, CitySummaryRow, EmployerAlertView } from '../notification.types.js';
 import { line, num } from './escape.js';
 import { CHART_CAP_NOTE, FOOTER, failedNotice, intro, missingNotice, nextSteps, nightNotices, unlistedNote, type Prepared } from './content.js';
-import { alertKindName, changeWithPrevious, levelName, levelShort } from './labels.js';
+import { alertKindName, changeWithPrevious, industryText, keyGroupText, levelName, levelShort, regionText } from './labels.js';
 import { alertUrl, claimsRatio, count, percent, rulesOf, shortName, summaryTotals } from './model.js';
 
 const RULE = '────────────────────';
@@ -25,8 +25,9 @@ function employerLines(x: Prepared, e: EmployerAlertView, i: number): string[] {
     `${i + 1}. 企业名称：${shortName(e.name)}`,
     `${INDENT}等级：${levelName(e.level)} · ${alertKindName(e.kind)}${SP}变化：${changeWithPrevious(e.change, e.previousLevel)}`,
     `${INDENT}统一社会信用代码：${line(e.uscc)}`,
-    `${INDENT}区县代码：${line(e.regionCode)}${SP}行业：${line(e.industryCode)}`,
+    `${INDENT}区县：${line(regionText(e.regionCode))}${SP}行业：${line(industryText(e.industryCode))}`,
     `${INDENT}参保人数：${num(e.insured)}${SP}超基线减员：${num(e.excessSeparations)}${SP}模型概率：${percent(e.probability)}`,
+    `${INDENT}农民工：${keyGroupText(e.migrant)}${SP}高校毕业生：${keyGroupText(e.graduate)}`,
     `${INDENT}触发规则：${rules.items.length === 0 ? '—' : rules.items.map((r) => line(r)).join(rules.summaries ? '；' : '、')}`,
   ];
   if (e.unacknowledgedDays !== null) lines.push(`${INDENT}未确认天数：${num(e.unacknowledgedDays)}天`);
@@ -40,7 +41,7 @@ function resolvedLines(x: Prepared, e: EmployerAlertView, i: number): string[] {
   const by = e.resolvedBy === null || e.resolvedBy.trim() === '' ? '—' : e.resolvedBy === 'system' ? '系统自动解除（连续平稳）' : line(e.resolvedBy);
   const lines = [
     `${i + 1}. 企业名称：${shortName(e.name)}`,
-    `${INDENT}统一社会信用代码：${line(e.uscc)}${SP}区县代码：${line(e.regionCode)}${SP}行业：${line(e.industryCode)}`,
+    `${INDENT}统一社会信用代码：${line(e.uscc)}${SP}区县：${line(regionText(e.regionCode))}${SP}行业：${line(industryText(e.industryCode))}`,
     `${INDENT}解除前等级：${levelName(e.level)}${SP}变化：${changeWithPrevious(e.change, e.previousLevel)}`,
     `${INDENT}处置结果：${e.disposition === null || e.disposition.trim() === '' ? '—' : line(e.disposition)}`,
     `${INDENT}解除人：${by}`,

@@ -19,6 +19,7 @@ export interface SiRow {
   transfer?: number;
   natural?: number;
   migrant?: number;
+  graduate?: number;
 }
 
 export interface HcRow {
@@ -53,6 +54,7 @@ export interface Flow {
   transfer?: number;
   natural?: number;
   migrant?: number;
+  graduate?: number;
   uiClaims?: number;
   arrears?: number;
   /** Wage base per head; default 5,000. */
@@ -107,6 +109,7 @@ export function buildBatch(periods: readonly string[], employers: readonly Emplo
     separatedTransfer: new Int32Array(n).fill(-1),
     separatedNatural: new Int32Array(n).fill(-1),
     separatedMigrant: new Int32Array(n).fill(-1),
+    separatedGraduate: new Int32Array(n).fill(-1),
     hc: new Uint8Array(n),
     jobsBegin: new Int32Array(n),
     jobsEnd: new Int32Array(n),
@@ -138,6 +141,7 @@ export function buildBatch(periods: readonly string[], employers: readonly Emplo
         if (r.transfer !== undefined) b.separatedTransfer[k] = r.transfer;
         if (r.natural !== undefined) b.separatedNatural[k] = r.natural;
         if (r.migrant !== undefined) b.separatedMigrant[k] = r.migrant;
+        if (r.graduate !== undefined) b.separatedGraduate[k] = r.graduate;
       }
       const h = e.hc?.[m];
       if (h) {

@@ -55,7 +55,7 @@ describe('bad and thin input', () => {
 
   it('all optional columns -1: rules that need them stay quiet, the rest still work', () => {
     const batch = buildBatch(periodsFrom('2025-06', 12), [{ si: track(300, [...repeat(11, { hired: 9, separated: 9 }), { hired: 9, separated: 60 }]) }]);
-    for (const column of [batch.uiClaims, batch.separatedTransfer, batch.separatedNatural, batch.separatedMigrant, batch.furloughed]) expect([...column].every((x) => x === -1)).toBe(true);
+    for (const column of [batch.uiClaims, batch.separatedTransfer, batch.separatedNatural, batch.separatedMigrant, batch.separatedGraduate, batch.furloughed]) expect([...column].every((x) => x === -1)).toBe(true);
     const hits = evaluateRules(batch, 0, noIntakes, t);
     expect(rulesOf(hits)).toEqual(['unreported', 'law41']);
     expect(finite(allNumbers(hits))).toBe(true);
@@ -98,7 +98,7 @@ describe('bad and thin input', () => {
           ? null
           : {
               insured: pick(), hired: pick(), separated: pick(), arrears: pick(), wage: rnd() < 0.1 ? Number.NaN : rnd() < 0.1 ? Infinity : pick() * 4000,
-              uiClaims: pick(), transfer: pick(), natural: pick(), migrant: pick(),
+              uiClaims: pick(), transfer: pick(), natural: pick(), migrant: pick(), graduate: pick(),
             },
       ),
       hc: periods.map(() => (rnd() < 0.5 ? null : { jobsBegin: pick(), jobsEnd: pick(), plannedLayoffs: pick(), furloughed: pick() })),
