@@ -10,8 +10,9 @@ import { loadConfig } from '../config/config.load.js';
 import { configSchema, type Config } from '../config/config.schema.js';
 import type { AuthService } from '../services/access/auth.service.js';
 import { SESSION_COOKIE } from '../services/api/auth.js';
+import { csvField } from '../services/api/csv.js';
 import { startApiServer, type ApiServer } from '../services/api/server.js';
-import { v1Router } from '../services/api/v1.js';
+import { MAX_EXPORTS, v1Router } from '../services/api/v1.js';
 import type { ConsoleService } from '../services/console/console.service.js';
 import { openDatabase, type Database } from '../services/db/database.js';
 import { cityName } from '../services/domain/region.js';
@@ -993,6 +994,34 @@ describe('bad input', () => {
     expect(after.cookie).toBeDefined();
   });
 
+  it('PostgreSQL writes each CSV field exactly as csv.ts does (the export is built in SQL)', async () => {
+    const values = [
+      "=cmd|' /C calc'!A0", '+1+1', '-2', '@SUM(A1)', '\t=1', '\r=1', '成都市,青羊区', 'say "hi"', 'two\nlines', 'cr\rhere', ' padded ', '四川华恒商贸有限公司',
+      '<script>alert(1)</script>', "O'Brien", '', 'plain', '1,000', '"', '=', '-', '\ttab only',
+    ];
+    for (const v of values) {
+      const r = await sql<{ f: string | null }>`SELECT ews_csv_field(${v}) AS f`.execute(database.db);
+      expect(r.rows[0]?.f, JSON.stringify(v)).toBe(csvField(v));
+    }
+    const r = await sql<{ f: string | null }>`SELECT ews_csv_field(NULL) AS f`.execute(database.db);
+    expect(r.rows[0]?.f).toBeNull();
+  });
+
+  it('a burst of parallel guesses gets no more tries than a sequence: loginMaxFailures are checked, then the lock answers', async () => {
+    const email = 'burst@cd.example';
+    await addAccount(auth, { email, role: 'city', city: '510100' });
+    // 20 wrong guesses at once, straight at the service (no rate limit in the way).
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => auth.login(email, `wrong-guess-${i}`, '203.0.113.5')));
+    const reasons = results.map((r) => (r.ok ? 'ok' : r.reason));
+    // Four are checked and refused, the fifth is checked and locks, the other fifteen meet the lock.
+    expect(reasons.filter((r) => r === 'invalid')).toHaveLength(4);
+    expect(reasons.filter((r) => r === 'locked')).toHaveLength(16);
+    const lockedAt = await database.db.selectFrom('account').select(['locked_until']).where('email', '=', email).executeTakeFirstOrThrow();
+    expect(lockedAt.locked_until!.getTime()).toBeGreaterThan(Date.now());
+    const right = await auth.login(email, PASSWORD, '203.0.113.5');
+    expect(right.ok).toBe(false);
+  });
+
   it('logins, acknowledgements, resolutions and exports are in the audit log, which only province accounts may read', async () => {
     const email = 'audited@cd.example';
     const { token } = await addAccount(auth, { email, role: 'city', city: '510100' });
@@ -1156,17 +1185,34 @@ describe('settings of the console and the API', () => {
     const city = '513400';
     const opened = new Date(Date.now() - 2 * 86_400_000);
     const hoursLater = (h: number) => new Date(opened.getTime() + h * 3_600_000);
-    const ackAfter = async (level: number, hours: number | null, status: 'open' | 'acknowledged' | 'resolved' = hours === null ? 'open' : 'acknowledged') => {
+    type Step = { at: number; action: 'raised' | 'escalated' | 'acknowledged' | 'resolved'; level?: number; actor?: string };
+    // One alert and its history: the clock runs from its first Ⅰ–Ⅲ opening to an official's first answer.
+    const alertWith = async (status: 'open' | 'acknowledged' | 'resolved', steps: Step[]) => {
+      const level = steps.filter((x) => x.level !== undefined).at(-1)?.level ?? 2;
       const id = await insertAlert(database, { city, level, status });
-      await database.db.updateTable('alert').set({ opened_at: opened, acknowledged_at: hours === null ? null : hoursLater(hours) }).where('alert_id', '=', id).execute();
+      await database.db.updateTable('alert').set({ opened_at: opened, updated_at: new Date() }).where('alert_id', '=', id).execute();
+      for (const x of steps) {
+        const open = x.action === 'raised' || x.action === 'escalated';
+        await database.db
+          .insertInto('alert_event')
+          .values({
+            alert_id: id, at: hoursLater(x.at), run_id: null, period: null, action: x.action, from_status: null,
+            to_status: open ? 'open' : x.action === 'acknowledged' ? 'acknowledged' : 'resolved', from_level: null, to_level: x.level ?? null,
+            actor: x.actor ?? (open ? 'system' : 'zh***@xc.example'), disposition: null, comment: null, evidence: null,
+          })
+          .execute();
+      }
     };
-    await ackAfter(1, 1.5); // Ⅰ in 1.5 h
-    await ackAfter(2, 3); // Ⅱ in 3 h
-    await ackAfter(3, 10); // Ⅲ in 10 h
-    await ackAfter(3, 20); // Ⅲ in 20 h
-    await ackAfter(2, null); // Ⅱ never
-    await ackAfter(2, null, 'resolved'); // Ⅱ resolved without an acknowledgement: late, but not waiting on anyone
-    await ackAfter(4, null); // Ⅳ has no deadline
+    await alertWith('acknowledged', [{ at: 0, action: 'raised', level: 1 }, { at: 1.5, action: 'acknowledged' }]); // Ⅰ in 1.5 h
+    await alertWith('acknowledged', [{ at: 0, action: 'raised', level: 2 }, { at: 3, action: 'acknowledged' }]); // Ⅱ in 3 h
+    await alertWith('acknowledged', [{ at: 0, action: 'raised', level: 3 }, { at: 10, action: 'acknowledged' }]); // Ⅲ in 10 h
+    await alertWith('acknowledged', [{ at: 0, action: 'raised', level: 3 }, { at: 20, action: 'acknowledged' }]); // Ⅲ in 20 h
+    await alertWith('open', [{ at: 0, action: 'raised', level: 2 }]); // Ⅱ never answered
+    await alertWith('resolved', [{ at: 0, action: 'raised', level: 2 }, { at: 1, action: 'resolved' }]); // Ⅱ resolved by the office in 1 h: an answer
+    await alertWith('resolved', [{ at: 0, action: 'raised', level: 2 }, { at: 30, action: 'resolved', actor: 'system' }]); // Ⅱ lapsed by the system: no answer, not waiting either
+    await alertWith('acknowledged', [{ at: 0, action: 'raised', level: 4 }, { at: 40, action: 'escalated', level: 2 }, { at: 41, action: 'acknowledged' }]); // Ⅳ, then Ⅱ: the clock starts at the escalation
+    await alertWith('open', [{ at: 0, action: 'raised', level: 3 }, { at: 1, action: 'acknowledged' }, { at: 30, action: 'escalated', level: 2 }]); // answered in time, escalated later
+    await alertWith('open', [{ at: 0, action: 'raised', level: 4 }]); // Ⅳ has no deadline
     const ack = async (file?: object) => {
       const config = configured({}, file);
       const { base, auth } = await serve(config, database);
@@ -1174,13 +1220,13 @@ describe('settings of the console and the API', () => {
       const body = (await call(base, { token }, 'token', 'GET', '/api/v1/cities')).json() as { ackHours: unknown; cities: { cityCode: string; ack: { opened: number; acknowledged: number; inTime: number; overdue: number } }[] };
       return { hours: body.ackHours, ...body.cities.find((c) => c.cityCode === city)!.ack };
     };
-    // Defaults: Ⅰ/Ⅱ 2 hours, Ⅲ 12.
-    expect(await ack()).toMatchObject({ hours: { urgent: 2, level3: 12 }, opened: 6, acknowledged: 4, inTime: 2, overdue: 1 });
-    expect(await ack({ alerts: { ackHoursUrgent: 4 } })).toMatchObject({ hours: { urgent: 4, level3: 12 }, inTime: 3 });
-    expect(await ack({ alerts: { ackHoursUrgent: 1, ackHoursLevel3: 24 } })).toMatchObject({ hours: { urgent: 1, level3: 24 }, inTime: 2 });
-    expect(await ack({ alerts: { ackHoursLevel3: 8 } })).toMatchObject({ inTime: 1 });
-    // Past its hours an unacknowledged one is overdue; within them, not yet.
-    expect(await ack({ alerts: { ackHoursUrgent: 72 } })).toMatchObject({ inTime: 3, overdue: 0 });
+    // Defaults: Ⅰ/Ⅱ 2 hours, Ⅲ 12. Nine clocks (the Ⅳ never started one); seven answered; in time: Ⅰ 1.5 h, Ⅲ 10 h, resolved 1 h, escalated 1 h, Ⅲ 1 h.
+    expect(await ack()).toMatchObject({ hours: { urgent: 2, level3: 12 }, opened: 9, acknowledged: 7, inTime: 5, overdue: 1 });
+    expect(await ack({ alerts: { ackHoursUrgent: 4 } })).toMatchObject({ hours: { urgent: 4, level3: 12 }, inTime: 6 });
+    expect(await ack({ alerts: { ackHoursUrgent: 1, ackHoursLevel3: 24 } })).toMatchObject({ hours: { urgent: 1, level3: 24 }, inTime: 5 });
+    expect(await ack({ alerts: { ackHoursLevel3: 8 } })).toMatchObject({ inTime: 4 });
+    // Past its hours an unanswered one is overdue; within them, not yet.
+    expect(await ack({ alerts: { ackHoursUrgent: 72 } })).toMatchObject({ inTime: 6, overdue: 0 });
   });
 });
 
@@ -1197,8 +1243,15 @@ describe('a CSV export of 100,000 alerts', () => {
   const exportQueryOpen = async (): Promise<boolean> => {
     const r = await sql<{ state: string }>`
       SELECT state FROM pg_stat_activity
-       WHERE datname = current_database() AND pid <> pg_backend_pid() AND query ILIKE '%from "alert"%' AND query ILIKE '%"comment"%'`.execute(database.db);
+       WHERE datname = current_database() AND pid <> pg_backend_pid() AND query ILIKE '%ews_csv_field%'`.execute(database.db);
     return r.rows.some((x) => x.state !== 'idle');
+  };
+
+  const exportQueryCount = async (): Promise<number> => {
+    const r = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM pg_stat_activity
+       WHERE datname = current_database() AND pid <> pg_backend_pid() AND query ILIKE '%ews_csv_field%' AND state <> 'idle'`.execute(database.db);
+    return r.rows[0]?.n ?? 0;
   };
 
   beforeAll(async () => {
@@ -1243,9 +1296,8 @@ describe('a CSV export of 100,000 alerts', () => {
       if (done) break;
       bytes += value.byteLength;
       if (openAtFirstBytes === undefined) {
-        // The client reads nothing more for a moment: a streaming server holds its cursor open, waiting on us.
-        await new Promise((r) => setTimeout(r, 300));
-        openAtFirstBytes = await exportQueryOpen();
+        // The client reads nothing more for now: a streaming server holds its cursor open, waiting on us.
+        openAtFirstBytes = await until(exportQueryOpen, 5_000, 'the export query open').then(() => true, () => false);
       }
       const text = tail + decoder.decode(value, { stream: true });
       const lines = text.split('\r\n');
@@ -1276,15 +1328,43 @@ describe('a CSV export of 100,000 alerts', () => {
     expect(await exportQueryOpen()).toBe(false);
   }, 120_000);
 
+  it('streams at most MAX_EXPORTS exports at once per server; the next waits its turn and is served when one ends', async () => {
+    const held: { abort: AbortController; reader: ReadableStreamDefaultReader<Uint8Array> }[] = [];
+    const hangUp = async (h: (typeof held)[number] | undefined) => {
+      h?.abort.abort();
+      await h?.reader.cancel().catch(() => undefined);
+    };
+    try {
+      for (let i = 0; i < MAX_EXPORTS; i++) {
+        const abort = new AbortController();
+        const res = await fetch(`${base}/api/v1/alerts.csv`, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal });
+        expect(res.status).toBe(200);
+        const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+        held.push({ abort, reader });
+        await reader.read();
+      }
+      // The next waits its turn: it is answered when one of the four ends.
+      const waiting = fetch(`${base}/api/v1/alerts.csv?level=1&city=510100&from=2024-01&to=2024-02`, { headers: { authorization: `Bearer ${token}` } });
+      const first = await Promise.race([waiting.then(() => 'answered'), until(async () => (await exportQueryCount()) === MAX_EXPORTS, 2_000).then(() => 'still waiting')]);
+      expect(first).toBe('still waiting');
+      await hangUp(held.pop());
+      const served = await waiting;
+      expect(served.status).toBe(200);
+      expect((await served.text()).split('\r\n').length).toBeGreaterThan(2);
+    } finally {
+      for (const h of held) await hangUp(h);
+    }
+    await until(async () => !(await exportQueryOpen()), 5_000, 'every export released');
+  });
+
   it('a client that goes away mid-export releases the query and its connection at once', async () => {
     for (let round = 0; round < 3; round++) {
       const abort = new AbortController();
       const res = await fetch(`${base}/api/v1/alerts.csv`, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal });
       const reader = (res.body as ReadableStream<Uint8Array>).getReader();
       await reader.read();
-      // Stop reading until the server has to wait for us, then hang up.
-      await new Promise((r) => setTimeout(r, 300));
-      expect(await exportQueryOpen()).toBe(true);
+      // Stop reading: the server waits for us with its cursor open; then hang up.
+      await until(exportQueryOpen, 5_000, 'the export query open while the client waits');
       abort.abort();
       await reader.cancel().catch(() => undefined);
       await until(async () => !(await exportQueryOpen()), 5_000, 'the export query released');

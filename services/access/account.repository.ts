@@ -90,25 +90,37 @@ export class AccountRepository {
   }
 
   /**
-   * One more wrong password: the count raised atomically, and the account
-   * locked until `lockUntil` when it reaches `maxFailures`. Returns the count
-   * and the lock.
+   * One login attempt on an account, serialised with every other attempt on
+   * it (the row is locked while `check` runs the slow hash), so a burst of
+   * parallel guesses cannot all pass the lock: 'unknown' (no account),
+   * 'locked' (locked now), 'good' (failures forgotten, lock lifted, login
+   * recorded), 'bad' (one more failure) or 'locking' (the `maxFailures`th:
+   * locked until `lockUntil`, the count starting again after).
    */
-  async recordFailure(accountId: number, maxFailures: number, lockUntil: Date): Promise<{ failed: number; lockedUntil: Date | null }> {
-    const row = await this.db
-      .updateTable('account')
-      .set((eb) => ({
-        failed_logins: sql<number>`CASE WHEN failed_logins + 1 >= ${maxFailures} THEN 0 ELSE failed_logins + 1 END`,
-        locked_until: sql<Date | null>`CASE WHEN failed_logins + 1 >= ${maxFailures} THEN ${lockUntil}::timestamptz ELSE ${eb.ref('locked_until')} END`,
-      }))
-      .where('account_id', '=', accountId)
-      .returning(['failed_logins', 'locked_until'])
-      .executeTakeFirstOrThrow();
-    return { failed: row.failed_logins, lockedUntil: row.locked_until };
-  }
-
-  async recordLogin(accountId: number): Promise<void> {
-    await this.db.updateTable('account').set({ failed_logins: 0, locked_until: null, last_login_at: new Date() }).where('account_id', '=', accountId).execute();
+  async attemptLogin(
+    email: string,
+    now: Date,
+    maxFailures: number,
+    lockUntil: Date,
+    check: (row: AccountRow) => Promise<boolean>,
+  ): Promise<{ outcome: 'unknown' } | { outcome: 'locked' | 'good' | 'bad' | 'locking'; row: AccountRow }> {
+    return this.db.transaction().execute(async (trx) => {
+      const found = await trx.selectFrom('account').selectAll().where(sql<boolean>`lower(email) = lower(${email})`).forUpdate().executeTakeFirst();
+      if (found === undefined) return { outcome: 'unknown' as const };
+      const row = trimCity(found);
+      if (row.locked_until !== null && row.locked_until > now) return { outcome: 'locked' as const, row };
+      if (await check(row)) {
+        await trx.updateTable('account').set({ failed_logins: 0, locked_until: null, last_login_at: now }).where('account_id', '=', row.account_id).execute();
+        return { outcome: 'good' as const, row };
+      }
+      const locking = row.failed_logins + 1 >= maxFailures;
+      await trx
+        .updateTable('account')
+        .set({ failed_logins: locking ? 0 : row.failed_logins + 1, locked_until: locking ? lockUntil : null })
+        .where('account_id', '=', row.account_id)
+        .execute();
+      return { outcome: locking ? ('locking' as const) : ('bad' as const), row };
+    });
   }
 
   async createSession(s: { tokenHash: Buffer; accountId: number; csrfToken: string; expiresAt: Date; ip: string | null }): Promise<void> {
@@ -130,13 +142,13 @@ export class AccountRepository {
     return row === undefined ? undefined : trimCity(row);
   }
 
-  /** The session was used now (written at most once a minute per session). */
-  async touchSession(tokenHash: Buffer, now: Date): Promise<void> {
+  /** The session was used now (written at most once per `everyMs`). */
+  async touchSession(tokenHash: Buffer, now: Date, everyMs: number): Promise<void> {
     await this.db
       .updateTable('session')
       .set({ last_seen_at: now })
       .where('token_hash', '=', tokenHash)
-      .where('last_seen_at', '<', new Date(now.getTime() - 60_000))
+      .where('last_seen_at', '<', new Date(now.getTime() - everyMs))
       .execute();
   }
 

@@ -105,34 +105,42 @@ export class AuthService {
 
   async login(email: string, password: string, ip: string | null): Promise<LoginResult> {
     const now = this.clock();
-    const row = email.length <= 254 ? await this.accounts.byEmail(email.trim()) : undefined;
-    const masked = maskedEmail(email.trim());
+    const given = email.trim();
+    const masked = maskedEmail(given);
+    const lockUntil = new Date(now.getTime() + this.policy.lockMs);
+    const tooLong = given.length > 254 || password.length > 1_000;
+    // Attempts on one account run one at a time (its row locked while the hash is checked): a parallel burst gets no more guesses than a sequence.
+    const attempt = tooLong
+      ? ({ outcome: 'unknown' } as const)
+      : await this.accounts.attemptLogin(given, now, this.policy.maxFailures, lockUntil, async (row) => row.password_hash !== null && (await verifyPassword(password, row.password_hash)));
+    const row = attempt.outcome === 'unknown' ? undefined : attempt.row;
     const refuse = async (reason: 'invalid' | 'locked' | 'disabled', lockedUntil?: Date): Promise<LoginResult> => {
       await this.accounts.audit({ actor: masked, accountId: row?.account_id ?? null, action: 'login.failed', target: row ? `account:${row.account_id}` : null, cityCode: row?.city_code ?? null, ip, detail: { reason } });
       return lockedUntil === undefined ? { ok: false, reason } : { ok: false, reason, lockedUntil };
     };
-    if (row === undefined || row.password_hash === null || password.length > 1_000) {
-      await verifyPassword(password.slice(0, 1_000), await decoyHash());
-      return refuse('invalid');
+    switch (attempt.outcome) {
+      case 'unknown':
+        // The same hash time as a real account, so answers do not tell which e-mails have accounts.
+        await verifyPassword(password.slice(0, 1_000), await decoyHash());
+        return refuse('invalid');
+      case 'locked':
+        return refuse('locked', attempt.row.locked_until ?? undefined);
+      case 'locking':
+        await this.accounts.audit({ actor: masked, accountId: attempt.row.account_id, action: 'account.locked', target: `account:${attempt.row.account_id}`, cityCode: attempt.row.city_code, ip, detail: { until: lockUntil.toISOString() } });
+        return refuse('locked', lockUntil);
+      case 'bad':
+        return refuse('invalid');
+      case 'good':
+        break;
     }
-    if (row.locked_until !== null && row.locked_until > now) return refuse('locked', row.locked_until);
-    const good = await verifyPassword(password, row.password_hash);
-    if (!good) {
-      const after = await this.accounts.recordFailure(row.account_id, this.policy.maxFailures, new Date(now.getTime() + this.policy.lockMs));
-      if (after.lockedUntil !== null && after.lockedUntil > now) {
-        await this.accounts.audit({ actor: masked, accountId: row.account_id, action: 'account.locked', target: `account:${row.account_id}`, cityCode: row.city_code, ip, detail: { until: after.lockedUntil.toISOString() } });
-        return refuse('locked', after.lockedUntil);
-      }
-      return refuse('invalid');
-    }
-    if (row.disabled_at !== null) return refuse('disabled');
-    await this.accounts.recordLogin(row.account_id);
+    const good = attempt.row;
+    if (good.disabled_at !== null) return refuse('disabled');
     const sessionToken = randomBytes(32).toString('base64url');
     const csrfToken = randomBytes(24).toString('base64url');
     const expiresAt = new Date(now.getTime() + this.policy.maxMs);
-    await this.accounts.createSession({ tokenHash: digest(sessionToken), accountId: row.account_id, csrfToken, expiresAt, ip });
-    await this.accounts.audit({ actor: masked, accountId: row.account_id, action: 'login', target: `account:${row.account_id}`, cityCode: row.city_code, ip });
-    return { ok: true, principal: principalOf(row, 'session'), sessionToken, csrfToken, expiresAt };
+    await this.accounts.createSession({ tokenHash: digest(sessionToken), accountId: good.account_id, csrfToken, expiresAt, ip });
+    await this.accounts.audit({ actor: masked, accountId: good.account_id, action: 'login', target: `account:${good.account_id}`, cityCode: good.city_code, ip });
+    return { ok: true, principal: principalOf(good, 'session'), sessionToken, csrfToken, expiresAt };
   }
 
   /** The session behind a cookie's secret, if it is live; using it keeps it alive. */
@@ -146,7 +154,8 @@ export class AuthService {
       await this.accounts.deleteSession(hash);
       return undefined;
     }
-    await this.accounts.touchSession(hash, now);
+    // Written at most once a minute (sooner for short idle limits): most requests only read the session.
+    if (now.getTime() - row.last_seen_at.getTime() >= Math.min(60_000, this.policy.idleMs / 4)) await this.accounts.touchSession(hash, now, Math.min(60_000, this.policy.idleMs / 4));
     return { principal: principalOf(row, 'session'), csrfToken: row.csrf_token, expiresAt: row.expires_at };
   }
 

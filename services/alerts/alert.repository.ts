@@ -9,6 +9,14 @@ import { acknowledge, AlertTransitionError, DISPOSITIONS, resolveByOfficial, typ
 
 /** The officials' and operators' side of alerts: listing, one alert with its history, acknowledging and resolving; which run to raise alerts from. */
 
+/** Who asked for an official action, for the audit log (actor already masked). */
+export interface ActionAudit {
+  actor: string;
+  accountId: number | null;
+  ip: string | null;
+  via: 'session' | 'token' | 'cli' | 'form';
+}
+
 /** The longest comment an official's action keeps. */
 export const MAX_COMMENT = 4_000;
 
@@ -81,22 +89,35 @@ export class AlertRepository {
     return run?.run_id;
   }
 
-  /** `scope`: the caller's cities; an alert outside them is not found. */
-  async acknowledge(id: number, by: string, comment: string | null, scope: Scope = ALL_CITIES) {
-    return this.transition(id, by, comment, null, scope, (state, now, c) => acknowledge(state, by, now, c));
+  /**
+   * `scope`: the caller's cities; an alert outside them is not found.
+   * `audit`: who asked, from where; the audit log's entry is written in the
+   * same transaction as the change, so neither exists without the other.
+   */
+  async acknowledge(id: number, by: string, comment: string | null, scope: Scope = ALL_CITIES, audit?: ActionAudit) {
+    return this.transition(id, by, comment, null, scope, audit, (state, who, now, c) => acknowledge(state, who, now, c));
   }
 
-  async resolve(id: number, by: string, disposition: string, comment: string | null, scope: Scope = ALL_CITIES) {
+  async resolve(id: number, by: string, disposition: string, comment: string | null, scope: Scope = ALL_CITIES, audit?: ActionAudit) {
     if (!(DISPOSITIONS as readonly string[]).includes(disposition)) {
       throw new AlertTransitionError(`--disposition must be one of ${DISPOSITIONS.join(' / ')}, got "${disposition}"`);
     }
-    return this.transition(id, by, comment, disposition, scope, (state, now, c) => resolveByOfficial(state, by, now, disposition as Disposition, c));
+    return this.transition(id, by, comment, disposition, scope, audit, (state, who, now, c) => resolveByOfficial(state, who, now, disposition as Disposition, c));
   }
 
-  /** One official action: the row locked, the lifecycle applied, the row and its history written in one transaction. */
-  private async transition(id: number, by: string, given: string | null, disposition: string | null, scope: Scope, apply: (state: AlertState, now: Date, comment: string | null) => Step) {
-    // An official's note may quote a phone number or an ID number: kept masked, like everything else stored.
+  /** One official action: the row locked, the lifecycle applied, the row, its history and the audit entry written in one transaction. */
+  private async transition(
+    id: number,
+    givenBy: string,
+    given: string | null,
+    disposition: string | null,
+    scope: Scope,
+    audit: ActionAudit | undefined,
+    apply: (state: AlertState, by: string, now: Date, comment: string | null) => Step,
+  ) {
+    // An official's note may quote a phone number or an ID number, and `--by` may be an address: kept masked, like everything else stored.
     const comment = given === null || given.trim() === '' ? null : maskPii(given);
+    const by = maskPii(givenBy);
     if (by.trim() === '' || by.length > 100 || /[\r\n]/.test(by)) throw new AlertTransitionError('--by must name who did it (1–100 characters, one line)');
     if (comment !== null && comment.length > MAX_COMMENT) throw new AlertTransitionError(`the comment has ${comment.length} characters: at most ${MAX_COMMENT} are kept`);
     return this.database.db.transaction().execute(async (trx) => {
@@ -105,7 +126,7 @@ export class AlertRepository {
       const row = await q.forUpdate().executeTakeFirst();
       if (!row) throw new AlertNotFoundError(`no alert ${id} (see \`ews alerts list\`)`);
       const now = new Date();
-      const step = apply(toState(row), now, comment);
+      const step = apply(toState(row), by, now, comment);
       const s = step.next;
       await trx
         .updateTable('alert')
@@ -127,6 +148,20 @@ export class AlertRepository {
           .values({
             alert_id: id, run_id: null, period: null, action: e.action, from_status: e.fromStatus, to_status: e.toStatus,
             from_level: e.fromLevel, to_level: e.toLevel, actor: by, disposition, comment, evidence: null,
+          })
+          .execute();
+      }
+      if (audit !== undefined) {
+        await trx
+          .insertInto('audit_log')
+          .values({
+            actor: audit.actor,
+            account_id: audit.accountId,
+            action: disposition === null ? 'alert.acknowledge' : 'alert.resolve',
+            target: `alert:${id}`,
+            city_code: row.city_code.trim(),
+            ip: audit.ip,
+            detail: JSON.stringify({ disposition, comment, via: audit.via }),
           })
           .execute();
       }

@@ -19,8 +19,7 @@ import { html, type Html } from '../console/pages/html.js';
 import { page, type Assets, type Viewer } from '../console/pages/layout.js';
 import { opsPage } from '../console/pages/ops.page.js';
 import { overviewPage } from '../console/pages/overview.page.js';
-import { can, maskedEmail, narrow, ROLE_NAMES, scopeOf, type Capability, type Principal } from '../domain/access.js';
-import { maskPiiDeep } from '../domain/pii.js';
+import { can, narrow, ROLE_NAMES, scopeOf, type Capability, type Principal } from '../domain/access.js';
 import type { Logger } from '../log.js';
 import { callerOf, checkCsrf, clearCookie, LOGIN_CSRF_COOKIE, loginLimiter, readCookie, requireCaller, sameSecret, SESSION_COOKIE, setCookie } from './auth.js';
 import { HttpError, issueLines, route } from './http.js';
@@ -283,11 +282,6 @@ ${message === undefined ? '' : html`<p class="error" role="alert">${message}</p>
 
   const assets = staticFiles().urls;
 
-  async function audit(who: Principal, req: Request, action: string, target: string, detail: Record<string, unknown>, cityCode: string): Promise<void> {
-    await deps.auth.accounts.audit({
-      actor: maskedEmail(who.email), accountId: who.accountId, action, target, cityCode, ip: req.ip ?? null, detail: maskPiiDeep({ ...detail, via: who.via }),
-    });
-  }
 
   /** Runs an official's action on an alert, then back to its page with what happened (303, so a reload does not post again). */
   async function act(res: Response, id: number, done: keyof typeof FLASHES.done, fn: () => Promise<void>): Promise<void> {
@@ -368,8 +362,7 @@ ${message === undefined ? '' : html`<p class="error" role="alert">${message}</p>
     const body = formFields(acknowledgeSchema, req.body);
     const comment = body.comment == null || body.comment.trim() === '' ? null : body.comment;
     await act(res, id, 'acknowledged', async () => {
-      const result = await deps.console.acknowledge(who, scopeOf(who), id, comment);
-      await audit(who, req, 'alert.acknowledge', `alert:${id}`, { comment }, result.cityCode);
+      await deps.console.acknowledge(who, scopeOf(who), id, comment, req.ip ?? null, 'form');
     });
   }));
 
@@ -385,8 +378,7 @@ ${message === undefined ? '' : html`<p class="error" role="alert">${message}</p>
       return;
     }
     await act(res, id, 'resolved', async () => {
-      const result = await deps.console.resolve(who, scopeOf(who), id, body.disposition, comment);
-      await audit(who, req, 'alert.resolve', `alert:${id}`, { disposition: body.disposition, comment }, result.cityCode);
+      await deps.console.resolve(who, scopeOf(who), id, body.disposition, comment, req.ip ?? null, 'form');
     });
   }));
 

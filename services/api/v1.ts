@@ -1,11 +1,10 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
-import { CITY_BY_CODE } from '../../config/cities.js';
+import { CITIES, CITY_BY_CODE } from '../../config/cities.js';
 import { AlertNotFoundError, MAX_COMMENT } from '../alerts/alert.repository.js';
 import { AlertTransitionError, DISPOSITIONS } from '../alerts/lifecycle.js';
 import type { AuthService } from '../access/auth.service.js';
 import { maskedEmail, narrow, scopeOf, type Principal } from '../domain/access.js';
-import { LEVEL_NUMERAL, type Level } from '../domain/level.js';
 import { isPeriod } from '../domain/period.js';
 import { cityName } from '../domain/region.js';
 import { checkUscc } from '../domain/uscc.js';
@@ -15,6 +14,7 @@ import { ALERT_SORTS, type AlertQuery } from '../console/console.repository.js';
 import { checkCsrf, requireCaller, requireCapability } from './auth.js';
 import { CSV_BOM, csvLine } from './csv.js';
 import { HttpError, notFound, parse, route } from './http.js';
+import { slots } from './slots.js';
 
 /**
  * /api/v1: alerts (list, detail, acknowledge, resolve, CSV export),
@@ -102,10 +102,13 @@ export interface V1Deps {
   auth: AuthService;
 }
 
+const CSV_CITIES = { cityCodes: CITIES.map((c) => c.code), cityNames: CITIES.map((c) => c.name) };
+
 const CSV_HEADER = ['编号', '市州代码', '市州', '对象类型', '统一社会信用代码/市州代码', '名称', '类别', '级别', '状态', '首次月份', '最近月份', '开启时间', '确认时间', '确认人', '处置时间', '处置结果', '说明'];
 
 export function v1Router(deps: V1Deps): Router {
   const r = express.Router();
+  const exportSlots = slots(MAX_EXPORTS, MAX_EXPORTS * 8);
 
   r.get('/me', route((_req, res) => {
     const { principal } = requireCaller(res);
@@ -122,6 +125,11 @@ export function v1Router(deps: V1Deps): Router {
     const who = requireCapability(res, 'alerts:export');
     const f = parse(checkedFilter, req.query, 'query');
     const scope = scopeOf(who);
+    if (!(await exportSlots.take(EXPORT_QUEUE_MS))) {
+      res.set('Retry-After', '10');
+      throw new HttpError(429, `${MAX_EXPORTS} exports are running on this server and more are waiting: try again in a few seconds`);
+    }
+    res.once('close', () => exportSlots.give());
     await audit(deps, who, req, 'alerts.export', null, { filters: f });
     res.status(200);
     res.set('Content-Type', 'text/csv; charset=utf-8');
@@ -130,12 +138,8 @@ export function v1Router(deps: V1Deps): Router {
     res.write(CSV_BOM + csvLine(CSV_HEADER));
     let buffer = '';
     try {
-      for await (const a of deps.console.repo.streamAlerts(scope, alertQueryOf(f))) {
-        buffer += csvLine([
-          a.alert_id, a.city_code, cityName(a.city_code), a.subject_type === 'employer' ? '企业' : '市州', a.subject, a.name, a.kind,
-          LEVEL_NUMERAL[a.level as Level] ?? a.level, a.status, a.first_period.slice(0, 7), a.last_period.slice(0, 7), a.opened_at,
-          a.acknowledged_at, a.acknowledged_by, a.resolved_at, a.disposition, a.comment,
-        ]);
+      for await (const line of deps.console.repo.streamAlertCsvLines(scope, alertQueryOf(f), CSV_CITIES)) {
+        buffer += line;
         if (buffer.length >= 64_000) {
           const ok = res.write(buffer);
           buffer = '';
@@ -165,8 +169,7 @@ export function v1Router(deps: V1Deps): Router {
     checkCsrf(req, res);
     const { id } = parse(idParam, req.params, 'alert id');
     const body = parse(acknowledgeSchema, req.body ?? {}, 'body');
-    const result = await act(() => deps.console.acknowledge(who, scopeOf(who), id, body.comment ?? null), id);
-    await audit(deps, who, req, 'alert.acknowledge', `alert:${id}`, { comment: body.comment ?? null }, result.cityCode);
+    const result = await act(() => deps.console.acknowledge(who, scopeOf(who), id, body.comment ?? null, req.ip ?? null), id);
     res.json(result);
   }));
 
@@ -175,8 +178,7 @@ export function v1Router(deps: V1Deps): Router {
     checkCsrf(req, res);
     const { id } = parse(idParam, req.params, 'alert id');
     const body = parse(resolveSchema, req.body ?? {}, 'body');
-    const result = await act(() => deps.console.resolve(who, scopeOf(who), id, body.disposition, body.comment ?? null), id);
-    await audit(deps, who, req, 'alert.resolve', `alert:${id}`, { disposition: body.disposition, comment: body.comment ?? null }, result.cityCode);
+    const result = await act(() => deps.console.resolve(who, scopeOf(who), id, body.disposition, body.comment ?? null, req.ip ?? null), id);
     res.json(result);
   }));
 
@@ -227,14 +229,26 @@ export function me(p: Principal, csrfToken?: string) {
   return { email: maskedEmail(p.email), role: p.role, cityCode: p.cityCode, cityName: p.cityCode === null ? null : cityName(p.cityCode), via: p.via, ...(csrfToken === undefined ? {} : { csrfToken }) };
 }
 
+/** A client that stops reading this long is cut off: an export must not hold its database connection for ever. */
+export const EXPORT_STALL_MS = 30_000;
+/** Exports one API process streams at once (each holds a database connection while it runs); more wait their turn… */
+export const MAX_EXPORTS = 4;
+/** …up to this long (and at most MAX_EXPORTS × 8 of them), then get a 429. */
+export const EXPORT_QUEUE_MS = 10_000;
+
 function drainedOrClosed(res: Response): Promise<void> {
   if (res.destroyed) return Promise.resolve();
   return new Promise<void>((resolve) => {
     const done = () => {
+      clearTimeout(timer);
       res.off('drain', done);
       res.off('close', done);
       resolve();
     };
+    const timer = setTimeout(() => {
+      res.destroy(new Error(`the client read nothing for ${EXPORT_STALL_MS / 1000} s`));
+      done();
+    }, EXPORT_STALL_MS);
     res.once('drain', done);
     res.once('close', done);
   });

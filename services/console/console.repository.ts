@@ -75,6 +75,16 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+/** Who an employer is, as its latest month names it. */
+export interface EmployerWho {
+  city_code: string;
+  name: string;
+  region_code: string;
+  industry_code: string;
+  /** 'YYYY-MM-DD', the month's first day. */
+  period: string;
+}
+
 export class ConsoleRepository {
   constructor(private readonly database: Database) {}
 
@@ -120,16 +130,45 @@ export class ConsoleRepository {
   }
 
   /** Every matching alert, in batches of `chunk` rows, for the CSV export (never the whole list in memory). */
-  async *streamAlerts(scope: Scope, f: AlertQuery, chunk = 1_000) {
+  /**
+   * Every matching alert as a finished CSV line (CRLF included), built by
+   * PostgreSQL with ews_csv_field (sql/011_console_csv.sql: the same rules
+   * as services/api/csv.ts), in batches of `chunk` rows: the API only passes
+   * text on, and never holds the list.
+   */
+  async *streamAlertCsvLines(scope: Scope, f: AlertQuery, columns: { cityCodes: readonly string[]; cityNames: readonly string[] }, chunk = 2_000) {
     const { column, order } = orderOf(f);
-    const stream = this.db
+    const field = (e: ReturnType<typeof sql>) => sql`coalesce(ews_csv_field((${e})::text), '')`;
+    const iso = (c: string) => sql`to_char(${sql.ref(c)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+    const line = sql<string>`concat_ws(',',
+        alert.alert_id::text,
+        ${field(sql`alert.city_code`)},
+        ${field(sql`(${[...columns.cityNames]}::text[])[array_position(${[...columns.cityCodes]}::text[], alert.city_code::text)]`)},
+        CASE alert.subject_type WHEN 'employer' THEN '企业' ELSE '市州' END,
+        ${field(sql`alert.subject`)},
+        ${field(sql`alert.name`)},
+        ${field(sql`alert.kind`)},
+        (ARRAY['Ⅰ', 'Ⅱ', 'Ⅲ', 'Ⅳ'])[alert.level],
+        ${field(sql`alert.status`)},
+        to_char(alert.first_period, 'YYYY-MM'),
+        to_char(alert.last_period, 'YYYY-MM'),
+        coalesce(${iso('alert.opened_at')}, ''),
+        coalesce(${iso('alert.acknowledged_at')}, ''),
+        ${field(sql`alert.acknowledged_by`)},
+        coalesce(${iso('alert.resolved_at')}, ''),
+        ${field(sql`alert.disposition`)},
+        ${field(sql`alert.comment`)}) || chr(13) || chr(10)`;
+    // The rows are found and ordered first (OFFSET 0 keeps that a separate step), and each line is built
+    // only as the cursor hands its row out: a client that goes away leaves no line built for nothing.
+    const ordered = this.db
       .selectFrom('alert')
-      .select([...LIST_COLUMNS, 'comment'])
+      .select(['alert_id', 'city_code', 'subject_type', 'subject', 'name', 'kind', 'level', 'status', 'first_period', 'last_period', 'opened_at', 'acknowledged_at', 'acknowledged_by', 'resolved_at', 'disposition', 'comment'])
       .where(this.alertWhere(scope, f))
       .orderBy(column, sortBy(column, order))
       .orderBy('alert_id', order)
-      .stream(chunk);
-    for await (const row of stream) yield trimAlert(row);
+      .offset(0);
+    const stream = this.db.selectFrom(ordered.as('alert')).select(line.as('line')).stream(chunk);
+    for await (const row of stream) yield row.line;
   }
 
   /** One alert in scope with its history and e-mails, or undefined (also when it belongs to another city). */
@@ -154,7 +193,7 @@ export class ConsoleRepository {
   }
 
   /** The city an employer belongs to (its latest month), or undefined. */
-  async employerCity(uscc: string): Promise<{ city_code: string; name: string; region_code: string; industry_code: string; period: string } | undefined> {
+  async employerCity(uscc: string): Promise<EmployerWho | undefined> {
     const row = await this.db
       .selectFrom('social_insurance')
       .select(['city_code', 'name', 'region_code', 'industry_code', 'period'])
@@ -171,9 +210,10 @@ export class ConsoleRepository {
    * (social insurance and headcount) beside the risk each run gave it. Only
    * when the employer's city is in scope; otherwise undefined.
    */
-  async employerMonths(scope: Scope, uscc: string, from: string, to: string) {
+  async employerMonths(scope: Scope, uscc: string, from: string, to: string, known?: EmployerWho) {
     const bucket = usccBucket(uscc);
-    const who = await this.employerCity(uscc);
+    // The caller may already know the employer (an alert carries its city, name and codes): one lookup over every month's partition saved.
+    const who = known ?? (await this.employerCity(uscc));
     if (who === undefined || !(scope.all || scope.cities.includes(who.city_code))) return undefined;
     const range = { from: periodDate(from), to: periodDate(to) };
     const months = monthRange(from, to);
@@ -277,27 +317,44 @@ export class ConsoleRepository {
   }
 
   /**
-   * Per city, alerts opened since `since` at levels Ⅰ–Ⅲ: how many, how many
-   * were acknowledged within the expected hours (Ⅰ/Ⅱ `urgentHours`, Ⅲ
-   * `level3Hours`), how many are overdue now (past those hours, neither
-   * acknowledged nor resolved), and the median hours to acknowledge.
+   * Per city, how fast offices first answered their alerts, read from the
+   * alerts' history: an alert's clock starts when it first stood open at
+   * Ⅰ–Ⅲ (raised, confirmed, or escalated from Ⅳ) on or after `since`; it has
+   * `urgentHours` at Ⅰ/Ⅱ and `level3Hours` at Ⅲ (the level it started at);
+   * it stops at the first acknowledgement or resolution by an official (not
+   * the system's own). So an office that answered in time stays in time
+   * when the alert later escalates, and a late escalation does not make an
+   * alert overdue from the day it was first raised. Counts: clocks started,
+   * answered, answered in time, overdue now (no answer, not resolved, past
+   * its hours), and the median hours to answer.
    */
   async ackTimes(scope: Scope, since: Date, urgentHours: number, level3Hours: number) {
     const r = await sql<{ city_code: string; opened: number; acked: number; in_time: number; overdue: number; median_hours: number | null }>`
-      WITH a AS (
-        SELECT city_code, level, opened_at, acknowledged_at, resolved_at,
-               make_interval(hours => CASE WHEN level <= 2 THEN ${urgentHours}::int ELSE ${level3Hours}::int END) AS allowed
-          FROM alert
-         WHERE opened_at >= ${since} AND level <= 3
-           AND (${scope.all} OR city_code = ANY(${scope.all ? [] : [...scope.cities]}::char(6)[])))
+      WITH candidates AS (
+        -- Every event is written with its alert's row, so an alert whose clock started since then was updated since then.
+        SELECT alert_id, city_code, status FROM alert
+         WHERE updated_at >= ${since} AND opened_at IS NOT NULL
+           AND (${scope.all} OR city_code = ANY(${scope.all ? [] : [...scope.cities]}::char(6)[]))),
+      starts AS (
+        SELECT DISTINCT ON (e.alert_id) e.alert_id, e.at AS started, e.to_level AS level
+          FROM alert_event e JOIN candidates c ON c.alert_id = e.alert_id
+         WHERE e.to_status = 'open' AND e.to_level <= 3
+         ORDER BY e.alert_id, e.event_id),
+      w AS (
+        SELECT c.city_code, c.status, s.started,
+               make_interval(hours => CASE WHEN s.level <= 2 THEN ${urgentHours}::int ELSE ${level3Hours}::int END) AS allowed,
+               (SELECT min(x.at) FROM alert_event x
+                 WHERE x.alert_id = s.alert_id AND x.at >= s.started AND x.action IN ('acknowledged', 'resolved') AND x.actor <> 'system') AS answered
+          FROM starts s JOIN candidates c ON c.alert_id = s.alert_id
+         WHERE s.started >= ${since})
       SELECT city_code,
              count(*)::int AS opened,
-             count(acknowledged_at)::int AS acked,
-             count(*) FILTER (WHERE acknowledged_at <= opened_at + allowed)::int AS in_time,
-             count(*) FILTER (WHERE acknowledged_at IS NULL AND resolved_at IS NULL AND now() > opened_at + allowed)::int AS overdue,
-             (percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM acknowledged_at - opened_at) / 3600)
-               FILTER (WHERE acknowledged_at IS NOT NULL))::real AS median_hours
-        FROM a GROUP BY city_code ORDER BY city_code`.execute(this.db);
+             count(answered)::int AS acked,
+             count(*) FILTER (WHERE answered <= started + allowed)::int AS in_time,
+             count(*) FILTER (WHERE answered IS NULL AND status <> 'resolved' AND now() > started + allowed)::int AS overdue,
+             (percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM answered - started) / 3600)
+               FILTER (WHERE answered IS NOT NULL))::real AS median_hours
+        FROM w GROUP BY city_code ORDER BY city_code`.execute(this.db);
     return r.rows.map((x) => ({ ...x, city_code: x.city_code.trim() }));
   }
 

@@ -1,12 +1,12 @@
 import type { Config } from '../../config/config.schema.js';
 import { CITIES } from '../../config/cities.js';
-import { AlertRepository } from '../alerts/alert.repository.js';
+import { AlertRepository, type ActionAudit } from '../alerts/alert.repository.js';
 import type { Database } from '../db/database.js';
 import { inScope, maskedEmail, type Principal, type Scope } from '../domain/access.js';
 import { readEmployerExplanation } from '../domain/explanation.js';
 import { addMonths, periodOf } from '../domain/period.js';
 import { cityName } from '../domain/region.js';
-import { ConsoleRepository, type AlertQuery } from './console.repository.js';
+import { ConsoleRepository, type AlertQuery, type EmployerWho } from './console.repository.js';
 import { KeyGroupRepository } from './keygroups.repository.js';
 
 /**
@@ -74,7 +74,7 @@ export class ConsoleService {
     const { alert, history, emails } = found;
     const to = periodOf(alert.last_period);
     const from = addMonths(to, -(SERIES_MONTHS - 1));
-    const employer = alert.subject_type === 'employer' ? await this.employer(scope, alert.subject, from, to) : undefined;
+    const employer = alert.subject_type === 'employer' ? await this.employer(scope, alert.subject, from, to, knownEmployer(alert)) : undefined;
     const city = alert.subject_type === 'city' ? await this.city(scope, alert.city_code, from, to) : undefined;
     const explanation = alert.subject_type === 'employer' ? await this.repo.employerExplanation(scope, alert.subject, to) : undefined;
     return {
@@ -116,12 +116,12 @@ export class ConsoleService {
   }
 
   /** An employer's months, or undefined outside the scope. */
-  async employer(scope: Scope, uscc: string, from?: string, to?: string) {
-    const latest = await this.repo.employerCity(uscc);
+  async employer(scope: Scope, uscc: string, from?: string, to?: string, known?: EmployerWho) {
+    const latest = known ?? (await this.repo.employerCity(uscc));
     if (latest === undefined || !inScope(scope, latest.city_code)) return undefined;
     const end = to ?? periodOf(latest.period);
     const start = from ?? addMonths(end, -(SERIES_MONTHS - 1));
-    const data = await this.repo.employerMonths(scope, uscc, start, end);
+    const data = await this.repo.employerMonths(scope, uscc, start, end, latest);
     if (data === undefined) return undefined;
     const byMonth = new Map<string, Record<string, unknown>>();
     const at = (p: string) => {
@@ -255,12 +255,23 @@ export class ConsoleService {
     };
   }
 
-  /** Acknowledge as the caller; the alert must be in their scope (else AlertNotFoundError). */
-  acknowledge(who: Principal, scope: Scope, id: number, comment: string | null) {
-    return this.alerts.acknowledge(id, maskedEmail(who.email), comment, scope);
+  /** Acknowledge as the caller; the alert must be in their scope (else AlertNotFoundError); audited in the same transaction. */
+  acknowledge(who: Principal, scope: Scope, id: number, comment: string | null, ip: string | null, via: ActionAudit['via'] = who.via) {
+    return this.alerts.acknowledge(id, maskedEmail(who.email), comment, scope, auditOf(who, ip, via));
   }
 
-  resolve(who: Principal, scope: Scope, id: number, disposition: string, comment: string | null) {
-    return this.alerts.resolve(id, maskedEmail(who.email), disposition, comment, scope);
+  resolve(who: Principal, scope: Scope, id: number, disposition: string, comment: string | null, ip: string | null, via: ActionAudit['via'] = who.via) {
+    return this.alerts.resolve(id, maskedEmail(who.email), disposition, comment, scope, auditOf(who, ip, via));
   }
+}
+
+/** The employer an alert is about, as its evidence names it (undefined: look it up). */
+function knownEmployer(alert: { city_code: string; name: string; last_period: string; evidence: unknown }): EmployerWho | undefined {
+  const ev = alert.evidence as { regionCode?: unknown; industryCode?: unknown } | null;
+  if (typeof ev?.regionCode !== 'string' || typeof ev.industryCode !== 'string') return undefined;
+  return { city_code: alert.city_code, name: alert.name, region_code: ev.regionCode, industry_code: ev.industryCode, period: alert.last_period };
+}
+
+function auditOf(who: Principal, ip: string | null, via: ActionAudit['via']): ActionAudit {
+  return { actor: maskedEmail(who.email), accountId: who.accountId, ip, via };
 }

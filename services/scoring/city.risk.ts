@@ -61,7 +61,7 @@ export function computeCityRisk(inputs: CityInputs, bands: CityRiskBands): CityR
         dataMissing,
         missingFeeds: missing,
         employers: agg.employers,
-        expectedJobLosses: round(agg.expected),
+        expectedJobLosses: round(agg.expected) ?? 0,
         observedLayoffs: agg.layoffs,
         observedJobLosses: agg.job_losses,
         uiNewClaims: whole ? (regional?.claims ?? null) : null,
@@ -98,6 +98,6 @@ const NO_KEY_GROUPS: CityKeyGroups = {
   separated: null, separatedMigrant: null, separatedGraduate: null, migrantReporters: 0, graduateReporters: 0, jobsAtStake: 0, jobsAtStakeMigrant: 0, jobsAtStakeGraduate: 0,
 };
 
-function round(v: number): number {
-  return Math.round(v * 100) / 100;
+function round(v: number | null): number | null {
+  return v === null ? null : Math.round(v * 100) / 100;
 }

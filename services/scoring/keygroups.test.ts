@@ -21,9 +21,10 @@ describe('key groups of an employer', () => {
     expect(keyGroups(earlier, 0, 40)).toMatchObject({ separatedMigrant: null, jobsAtStakeMigrant: 16 });
   });
 
-  it('estimates 0 when the months reported had no separations, or nothing is at stake', () => {
+  it('estimates 0 when nothing is at stake, and does not know (null) when the months reported had no separations to take a share of', () => {
     const calm = buildBatch(periods, [{ si: [row(0, { migrant: 0, graduate: 0 }), row(0, { migrant: 0, graduate: 0 }), row(0), row(0), row(0), row(0, { migrant: 0 })] }]);
-    expect(keyGroups(calm, 0, 25)).toEqual({ separated: 0, separatedMigrant: 0, separatedGraduate: null, jobsAtStakeMigrant: 0, jobsAtStakeGraduate: 0 });
+    expect(keyGroups(calm, 0, 25)).toEqual({ separated: 0, separatedMigrant: 0, separatedGraduate: null, jobsAtStakeMigrant: null, jobsAtStakeGraduate: null });
+    expect(keyGroups(calm, 0, 0)).toEqual({ separated: 0, separatedMigrant: 0, separatedGraduate: null, jobsAtStakeMigrant: 0, jobsAtStakeGraduate: 0 });
     const busy = buildBatch(periods, [{ si: [row(10, { migrant: 9 }), row(10), row(10), row(10), row(10), row(10)] }]);
     expect(keyGroups(busy, 0, 0).jobsAtStakeMigrant).toBe(0);
   });

@@ -38,9 +38,13 @@ export interface CityKeyGroups {
   graduateReporters: number;
   /** Jobs at stake at the employers at a warning level (Ⅰ–Ⅳ). */
   jobsAtStake: number;
-  /** The employers' estimates (KeyGroups) summed over the same employers; one that never reported the split counts 0. */
-  jobsAtStakeMigrant: number;
-  jobsAtStakeGraduate: number;
+  /**
+   * The employers' estimates (KeyGroups) summed over the same employers that
+   * have one; 0 when none is at a warning level, null when some are but none
+   * has an estimate (unknown, not 0).
+   */
+  jobsAtStakeMigrant: number | null;
+  jobsAtStakeGraduate: number | null;
 }
 
 export function keyGroups(b: SeriesBatch, i: number, jobsAtStake: number): KeyGroups {
@@ -73,6 +77,8 @@ function atStake(b: SeriesBatch, i: number, part: Int32Array, jobsAtStake: numbe
     all += separated;
   }
   if (months === 0) return null;
-  if (all <= 0 || jobsAtStake <= 0) return 0;
+  if (jobsAtStake <= 0) return 0;
+  // Months with the split reported but no separations in them: the share is 0/0, unknown.
+  if (all <= 0) return null;
   return Math.round(((jobsAtStake * of) / all) * 100) / 100;
 }

@@ -25,8 +25,9 @@ export interface CityAggregate {
   migrant_reporters: number;
   graduate_reporters: number;
   jobs_at_stake: number;
-  jobs_at_stake_migrant: number;
-  jobs_at_stake_graduate: number;
+  /** NULL: employers at a warning level, none of them with an estimate. */
+  jobs_at_stake_migrant: number | null;
+  jobs_at_stake_graduate: number | null;
 }
 
 export interface EmployerRiskRow extends KeyGroups {
@@ -255,8 +256,9 @@ export class RiskRepository {
              count(separated_migrant)::int AS migrant_reporters,
              count(separated_graduate)::int AS graduate_reporters,
              coalesce(sum(jobs_at_stake) FILTER (WHERE level IS NOT NULL), 0)::int AS jobs_at_stake,
-             coalesce(sum(jobs_at_stake_migrant) FILTER (WHERE level IS NOT NULL), 0)::float8 AS jobs_at_stake_migrant,
-             coalesce(sum(jobs_at_stake_graduate) FILTER (WHERE level IS NOT NULL), 0)::float8 AS jobs_at_stake_graduate
+             -- No employer at a warning level: nothing at stake (0); some, none with an estimate: unknown (NULL), never 0.
+             CASE WHEN count(*) FILTER (WHERE level IS NOT NULL) = 0 THEN 0 ELSE sum(jobs_at_stake_migrant) FILTER (WHERE level IS NOT NULL) END::float8 AS jobs_at_stake_migrant,
+             CASE WHEN count(*) FILTER (WHERE level IS NOT NULL) = 0 THEN 0 ELSE sum(jobs_at_stake_graduate) FILTER (WHERE level IS NOT NULL) END::float8 AS jobs_at_stake_graduate
         FROM employer_risk WHERE period = ${periodDate(period)}::date
        GROUP BY GROUPING SETS ((city_code), (city_code, left(industry_code, 1)))`.execute(this.database.db);
     return r.rows;

@@ -162,8 +162,8 @@ export async function seedConsole(database: Database, config: Config, dir: strin
   const province: Principal = { accountId: 1, email: accounts.province.email, role: 'province', cityCode: null, via: 'session' };
   const elsewhere = alerts.filter((a) => a.cityCode !== CITY && a.status === 'open');
   const [toAck, toResolve] = elsewhere;
-  if (toAck !== undefined) await service.acknowledge(province, scopeOf(province), toAck.id, '已电话联系企业人事负责人，正在核实');
-  if (toResolve !== undefined) await service.resolve(province, scopeOf(province), toResolve.id, '已采取稳岗措施', '企业申请稳岗返还，暂缓裁员');
+  if (toAck !== undefined) await service.acknowledge(province, scopeOf(province), toAck.id, '已电话联系企业人事负责人，正在核实', '127.0.0.1');
+  if (toResolve !== undefined) await service.resolve(province, scopeOf(province), toResolve.id, '已采取稳岗措施', '企业申请稳岗返还，暂缓裁员', '127.0.0.1');
 
   const after = await employerAlerts(database);
   const pickAlert = (a: (typeof after)[number] | undefined, what: string): SeededAlert => {

@@ -1,9 +1,9 @@
 import { cityName } from '../../services/domain/region.js';
-import { AlertRepository } from '../../services/alerts/alert.repository.js';
+import { type ActionAudit, AlertRepository } from '../../services/alerts/alert.repository.js';
 import { processRun } from '../../services/alerts/alert.service.js';
 import { AlertTransitionError, DISPOSITIONS } from '../../services/alerts/lifecycle.js';
-import { AccountRepository } from '../../services/access/account.repository.js';
-import { maskPii, maskPiiDeep } from '../../services/domain/pii.js';
+import { ALL_CITIES } from '../../services/domain/access.js';
+import { maskPii } from '../../services/domain/pii.js';
 import { sendOutbox } from '../../services/notify/deliver.js';
 import { NotificationRepository } from '../../services/notify/notification.repository.js';
 import { isPeriod, periodOf } from '../../services/domain/period.js';
@@ -98,22 +98,20 @@ export async function alertsTransitionCommand(
   const repo = new AlertRepository(database);
   try {
     const out =
-      action === 'ack' ? await repo.acknowledge(alertId, opts.by, opts.comment ?? null) : await repo.resolve(alertId, opts.by, opts.disposition as string, opts.comment ?? null);
-    // The console's audit log sees the CLI's actions too.
-    await new AccountRepository(database).audit({
-      actor: `cli: ${maskPii(opts.by)}`,
-      accountId: null,
-      action: action === 'ack' ? 'alert.acknowledge' : 'alert.resolve',
-      target: `alert:${alertId}`,
-      cityCode: out.cityCode,
-      detail: maskPiiDeep({ disposition: out.disposition, comment: opts.comment ?? null, via: 'cli' }),
-    });
+      action === 'ack'
+        ? await repo.acknowledge(alertId, opts.by, opts.comment ?? null, ALL_CITIES, cliAudit(opts.by))
+        : await repo.resolve(alertId, opts.by, opts.disposition as string, opts.comment ?? null, ALL_CITIES, cliAudit(opts.by));
     if (opts.json) printJson(out);
     else printLine(`alert ${out.alertId} ${out.status} by ${out.by}${out.disposition ? ` (${out.disposition})` : ''}`);
   } catch (err) {
     if (err instanceof AlertTransitionError) throw new UsageError(`alert ${alertId}: ${err.message}`);
     throw err;
   }
+}
+
+/** The CLI's actions go to the console's audit log too. */
+function cliAudit(by: string): ActionAudit {
+  return { actor: `cli: ${maskPii(by)}`, accountId: null, ip: null, via: 'cli' };
 }
 
 /** `ews alerts raise`: alert changes and notifications for a finished scoring run (the nightly job does this itself). */

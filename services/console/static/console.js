@@ -109,13 +109,13 @@
     });
   }
 
-  /** Key groups by month: separations split into migrant workers, graduates and others; jobs at stake as lines. */
+  /**
+   * Key groups by month: all separations beside those of migrant workers and graduates, side by side, not stacked:
+   * the two groups count only the employers that reported the split, so "all minus the groups" would count the
+   * silent employers' leavers as neither. Jobs at stake as lines.
+   */
   function cityGroups(d) {
     var g = d.groups;
-    var other = g.separated.map(function (s, i) {
-      if (s === null) return null;
-      return Math.max(0, s - (g.migrant[i] || 0) - (g.graduate[i] || 0));
-    });
     return extend(extend({}, base), {
       grid: { left: 52, right: 56, top: 58, bottom: 52 },
       legend: { type: 'scroll', top: 0 },
@@ -126,9 +126,9 @@
       ],
       dataZoom: [{ type: 'inside' }, { type: 'slider', height: 18, bottom: 4 }],
       series: [
-        { name: '减员·农民工', type: 'bar', stack: 'sep', data: g.migrant, itemStyle: { color: '#8e24aa' }, tooltip: { valueFormatter: people } },
-        { name: '减员·高校毕业生', type: 'bar', stack: 'sep', data: g.graduate, itemStyle: { color: '#00897b' }, tooltip: { valueFormatter: people } },
-        { name: '减员·其他', type: 'bar', stack: 'sep', data: other, itemStyle: { color: '#b0bec5' }, tooltip: { valueFormatter: people } },
+        { name: '减员（全部企业）', type: 'bar', data: g.separated, itemStyle: { color: '#b0bec5' }, tooltip: { valueFormatter: people } },
+        { name: '其中农民工（报送企业）', type: 'bar', data: g.migrant, itemStyle: { color: '#8e24aa' }, tooltip: { valueFormatter: people } },
+        { name: '其中高校毕业生（报送企业）', type: 'bar', data: g.graduate, itemStyle: { color: '#00897b' }, tooltip: { valueFormatter: people } },
         { name: '涉及岗位', type: 'line', yAxisIndex: 1, data: g.jobsAtStake, itemStyle: { color: '#c62828' }, symbolSize: 4, tooltip: { valueFormatter: people } },
         { name: '涉及岗位·农民工（估）', type: 'line', yAxisIndex: 1, data: g.jobsAtStakeMigrant, itemStyle: { color: '#8e24aa' }, lineStyle: { type: 'dashed' }, symbolSize: 3, tooltip: { valueFormatter: people } },
         { name: '涉及岗位·高校毕业生（估）', type: 'line', yAxisIndex: 1, data: g.jobsAtStakeGraduate, itemStyle: { color: '#00897b' }, lineStyle: { type: 'dashed' }, symbolSize: 3, tooltip: { valueFormatter: people } },
