@@ -330,23 +330,22 @@ export class ConsoleRepository {
    */
   async ackTimes(scope: Scope, since: Date, urgentHours: number, level3Hours: number) {
     const r = await sql<{ city_code: string; opened: number; acked: number; in_time: number; overdue: number; median_hours: number | null }>`
-      WITH candidates AS (
-        -- Every event is written with its alert's row, so an alert whose clock started since then was updated since then.
-        SELECT alert_id, city_code, status FROM alert
-         WHERE updated_at >= ${since} AND opened_at IS NOT NULL
-           AND (${scope.all} OR city_code = ANY(${scope.all ? [] : [...scope.cities]}::char(6)[]))),
-      starts AS (
-        SELECT DISTINCT ON (e.alert_id) e.alert_id, e.at AS started, e.to_level AS level
-          FROM alert_event e JOIN candidates c ON c.alert_id = e.alert_id
-         WHERE e.to_status = 'open' AND e.to_level <= 3
-         ORDER BY e.alert_id, e.event_id),
+      WITH starts AS (
+        -- Events that left an alert open at Ⅰ–Ⅲ since then (alert_event_clock_idx), and of those only each alert's first ever.
+        SELECT e.alert_id, e.at AS started, e.to_level AS level
+          FROM alert_event e
+         WHERE e.to_status = 'open' AND e.to_level <= 3 AND e.at >= ${since}
+           AND NOT EXISTS (SELECT 1 FROM alert_event p
+                            WHERE p.alert_id = e.alert_id AND p.to_status = 'open' AND p.to_level <= 3 AND p.event_id < e.event_id)),
+      candidates AS (
+        SELECT a.alert_id, a.city_code, a.status FROM alert a JOIN starts s ON s.alert_id = a.alert_id
+         WHERE (${scope.all} OR a.city_code = ANY(${scope.all ? [] : [...scope.cities]}::char(6)[]))),
       w AS (
         SELECT c.city_code, c.status, s.started,
                make_interval(hours => CASE WHEN s.level <= 2 THEN ${urgentHours}::int ELSE ${level3Hours}::int END) AS allowed,
                (SELECT min(x.at) FROM alert_event x
                  WHERE x.alert_id = s.alert_id AND x.at >= s.started AND x.action IN ('acknowledged', 'resolved') AND x.actor <> 'system') AS answered
-          FROM starts s JOIN candidates c ON c.alert_id = s.alert_id
-         WHERE s.started >= ${since})
+          FROM starts s JOIN candidates c ON c.alert_id = s.alert_id)
       SELECT city_code,
              count(*)::int AS opened,
              count(answered)::int AS acked,

@@ -16,6 +16,8 @@ import { KeyGroupRepository } from './keygroups.repository.js';
  */
 
 export const SERIES_MONTHS = 24;
+/** How long one process reuses a scope's acknowledgement times. */
+export const ACK_TIMES_TTL_MS = 15_000;
 
 type ListRow = Awaited<ReturnType<ConsoleRepository['listAlerts']>>['items'][number];
 
@@ -53,6 +55,7 @@ export class ConsoleService {
   readonly repo: ConsoleRepository;
   readonly alerts: AlertRepository;
   readonly keyGroups: KeyGroupRepository;
+  private readonly ackCache = new Map<string, { at: number; rows: ReturnType<ConsoleRepository['ackTimes']> }>();
 
   constructor(
     database: Database,
@@ -194,7 +197,7 @@ export class ConsoleService {
     const [risk, counts, ack, freshness, groups] = await Promise.all([
       latest === undefined ? Promise.resolve([]) : this.repo.cityMonths(scope, latest, latest),
       this.repo.activeAlertCounts(scope),
-      this.repo.ackTimes(scope, since, this.config.alerts.ackHoursUrgent, this.config.alerts.ackHoursLevel3),
+      this.ackTimes(scope, now),
       this.repo.feedFreshness(),
       latest === undefined ? Promise.resolve([]) : this.keyGroups.cityMonths(scope.all ? 'all' : [...scope.cities], addMonths(latest, -11), latest),
     ]);
@@ -236,6 +239,24 @@ export class ConsoleService {
       cities,
       feeds: freshness.feeds.map((f) => ({ feed: f.feed, latestPeriod: f.latest_period === null ? null : periodOf(f.latest_period), loadedAt: f.loaded_at, batches: f.batches, rejected: f.rejected })),
     };
+  }
+
+  /**
+   * Acknowledgement times over the last 90 days: an aggregate over the
+   * alerts' history that moves by the hour, so each scope's figures are
+   * kept for ACK_TIMES_TTL_MS in this process rather than recomputed for
+   * every page view.
+   */
+  private ackTimes(scope: Scope, now: Date) {
+    const key = scope.all ? '*' : scope.cities.join(',');
+    const hit = this.ackCache.get(key);
+    if (hit !== undefined && now.getTime() - hit.at < ACK_TIMES_TTL_MS) return hit.rows;
+    const since = new Date(now.getTime() - 90 * 86_400_000);
+    const rows = this.repo.ackTimes(scope, since, this.config.alerts.ackHoursUrgent, this.config.alerts.ackHoursLevel3);
+    rows.catch(() => this.ackCache.delete(key));
+    if (this.ackCache.size > 100) this.ackCache.clear();
+    this.ackCache.set(key, { at: now.getTime(), rows });
+    return rows;
   }
 
   async runs(limit: number) {
