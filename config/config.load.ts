@@ -66,6 +66,13 @@ export const ENV_OPTIONS: readonly EnvOption[] = [
   { env: 'SHUTDOWN_GRACE_MS', path: ['shutdownGraceMs'], kind: 'int' },
 ];
 
+/**
+ * Variables the loader still reads only to refuse them ("is gone: …", with
+ * what to use instead); the docs do not list them as settings. Each is
+ * checked to be refused by config/config.test.ts.
+ */
+export const REFUSED_ENV: readonly string[] = ['ADMIN_USER', 'ADMIN_PASSWORD'];
+
 /** Variables handled outside ENV_OPTIONS; listed so the docs test can see them. */
 export const SPECIAL_ENV = ['EWS_CONFIG', 'FEED_SOURCES', 'FEED_TOKEN_<NAME>', 'NODE_ENV'] as const;
 
