@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Config } from '../../config/config.schema.js';
 import { AuthService } from '../access/auth.service.js';
@@ -81,9 +81,6 @@ export function sameSecret(a: string | undefined, b: string | undefined): boolea
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export function newCsrfToken(): string {
-  return randomBytes(24).toString('base64url');
-}
 
 /** The caller of a request (undefined: anonymous), kept in res.locals.caller. */
 export function identify(auth: AuthService): RequestHandler {

@@ -3,7 +3,7 @@ import type { Tables } from '../../sql/schema.js';
 import type { Database } from '../db/database.js';
 import type { Scope } from '../domain/access.js';
 import type { AlertKind, AlertStatus } from '../domain/alert.js';
-import { addMonths, monthRange, periodDate, periodOf } from '../domain/period.js';
+import { monthRange, periodDate, periodOf } from '../domain/period.js';
 import { usccBucket } from '../domain/uscc.js';
 
 /**
@@ -409,14 +409,6 @@ export class ConsoleRepository {
       .orderBy('batch_id', 'desc')
       .limit(limit)
       .execute();
-  }
-
-  /** The months alerts span, to offer as filters: the latest `months` ending with the newest. */
-  async alertPeriods(months: number): Promise<string[]> {
-    const row = await this.db.selectFrom('alert').select((eb) => eb.fn.max('last_period').as('p')).executeTakeFirst();
-    if (row?.p == null) return [];
-    const last = periodOf(row.p);
-    return Array.from({ length: months }, (_, i) => addMonths(last, -i));
   }
 }
 
