@@ -1,11 +1,11 @@
 import type { Database } from '../db/database.js';
 import { isPeriod, periodDate, periodOf } from '../domain/period.js';
-import { usccBucket } from '../domain/uscc.js';
 
 /**
  * Key groups (重点群体) for the console: of the separations and of the jobs
  * at stake, how many are migrant workers (农民工) and graduates (高校毕业生),
- * per city and month and per employer and month. Counts are NULL where not
+ * per city and month (an employer's months come with the rest of its
+ * social-insurance figures: ConsoleRepository.employerMonths). Counts are NULL where not
  * reported, never 0 (sql/009_key_groups.sql).
  */
 
@@ -28,18 +28,7 @@ export interface CityKeyGroupMonth {
   jobsAtStakeGraduate: number | null;
 }
 
-export interface EmployerKeyGroupMonth {
-  /** 'YYYY-MM' */
-  period: string;
-  separated: number;
-  /** null: not reported that month. */
-  separatedMigrant: number | null;
-  separatedGraduate: number | null;
-  insured: number;
-  hired: number;
-}
-
-/** A request the console passed on unchecked: a month not 'YYYY-MM', a range the wrong way round, a code that is no USCC. */
+/** A request the console passed on unchecked: a month not 'YYYY-MM', a range the wrong way round. */
 export class KeyGroupQueryError extends RangeError {
   override name = 'KeyGroupQueryError';
 }
@@ -77,34 +66,6 @@ export class KeyGroupRepository {
       jobsAtStake: r.jobs_at_stake,
       jobsAtStakeMigrant: r.jobs_at_stake_migrant,
       jobsAtStakeGraduate: r.jobs_at_stake_graduate,
-    }));
-  }
-
-  /**
-   * One employer's months from the social-insurance facts, oldest first.
-   * The key is (bucket, uscc, period) in every monthly partition, so the
-   * bucket is worked out from the code and the months bound the partitions
-   * read: one primary-key probe per month of the range.
-   */
-  async employerMonths(uscc: string, from: string, to: string): Promise<EmployerKeyGroupMonth[]> {
-    range(from, to);
-    if (!/^[0-9A-Z]{18}$/.test(uscc)) throw new KeyGroupQueryError(`not a unified social credit code (18 digits or capitals): "${uscc.slice(0, 40)}"`);
-    const rows = await this.database.db
-      .selectFrom('social_insurance')
-      .select(['period', 'separated', 'separated_migrant', 'separated_graduate', 'insured', 'hired'])
-      .where('bucket', '=', usccBucket(uscc))
-      .where('uscc', '=', uscc)
-      .where('period', '>=', periodDate(from))
-      .where('period', '<=', periodDate(to))
-      .orderBy('period')
-      .execute();
-    return rows.map((r) => ({
-      period: periodOf(r.period),
-      separated: r.separated,
-      separatedMigrant: r.separated_migrant,
-      separatedGraduate: r.separated_graduate,
-      insured: r.insured,
-      hired: r.hired,
     }));
   }
 }
